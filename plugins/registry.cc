@@ -1,0 +1,244 @@
+// The registry: discovery of plugin files, the table available_backends()
+// shows, and selection (explicit option > $EDDY_BACKEND > priority).
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "eddy/backends.h"
+#include "loader.h"
+
+// The built-in epoll backend, linked into libeddy (backends/epoll).
+extern "C" int32_t eddy_backend_negotiate_epoll(const eddy_negotiate_in* in,
+                                                eddy_backend_desc* out);
+
+#ifndef EDDY_PLUGIN_INSTALL_DIR
+#define EDDY_PLUGIN_INSTALL_DIR ""
+#endif
+#ifndef EDDY_PLUGIN_BUILD_DIRS
+#define EDDY_PLUGIN_BUILD_DIRS ""
+#endif
+
+namespace eddy {
+namespace plugins {
+namespace {
+
+constexpr const char* kBuiltinPath = "(built-in)";
+constexpr const char* kPrefix = "eddy-backend-";
+constexpr const char* kSuffix = ".so";
+
+struct Entry {
+  LoadedBackend backend;  // info.available=false with a reason when unusable
+};
+
+class Registry {
+ public:
+  // The table for a given extra directory, discovered once per distinct set
+  // of directories.
+  std::vector<Entry> entries(const std::string& extra_dir) ABSL_LOCKS_EXCLUDED(mu_) {
+    std::vector<std::string> dirs = search_dirs(extra_dir);
+    std::string key = absl::StrJoin(dirs, "\n");
+    absl::MutexLock lock(&mu_);
+    if (key != key_ || table_.empty()) {
+      table_ = discover(dirs);
+      key_ = key;
+    }
+    return table_;
+  }
+
+  absl::StatusOr<LoadedBackend> load_file(const std::string& path) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return load_cached(path);
+  }
+
+ private:
+  static std::vector<std::string> search_dirs(const std::string& extra_dir) {
+    std::vector<std::string> dirs;
+    if (!extra_dir.empty()) dirs.push_back(extra_dir);
+    if (const char* env = std::getenv("EDDY_BACKEND_PATH")) {
+      for (absl::string_view d : absl::StrSplit(env, ':', absl::SkipEmpty())) {
+        dirs.emplace_back(d);
+      }
+    }
+    if (*EDDY_PLUGIN_INSTALL_DIR) dirs.emplace_back(EDDY_PLUGIN_INSTALL_DIR);
+    for (absl::string_view d : absl::StrSplit(EDDY_PLUGIN_BUILD_DIRS, ':', absl::SkipEmpty())) {
+      dirs.emplace_back(d);
+    }
+    return dirs;
+  }
+
+  static std::vector<std::string> plugin_files(const std::string& dir) {
+    std::vector<std::string> files;
+    DIR* d = opendir(dir.c_str());
+    if (!d) return files;
+    while (struct dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (name.size() > std::strlen(kPrefix) + std::strlen(kSuffix) &&
+          name.compare(0, std::strlen(kPrefix), kPrefix) == 0 &&
+          name.compare(name.size() - std::strlen(kSuffix), std::string::npos, kSuffix) == 0) {
+        files.push_back(dir + "/" + name);
+      }
+    }
+    closedir(d);
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+
+  static std::string name_from_path(const std::string& path) {
+    std::string base = path.substr(path.rfind('/') + 1);
+    base = base.substr(std::strlen(kPrefix));
+    return base.substr(0, base.size() - std::strlen(kSuffix));
+  }
+
+  absl::StatusOr<LoadedBackend> load_cached(const std::string& path)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = loaded_.find(path);
+    if (it == loaded_.end()) it = loaded_.emplace(path, load_plugin(path)).first;
+    return it->second;
+  }
+
+  std::vector<Entry> discover(const std::vector<std::string>& dirs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<Entry> table;
+    std::map<std::string, std::string> first_path;  // name -> path that won
+    auto add = [&](absl::StatusOr<LoadedBackend> lb, const std::string& path) {
+      Entry e;
+      if (!lb.ok()) {
+        e.backend.info.name = name_from_path(path);
+        e.backend.info.path = path;
+        e.backend.info.available = false;
+        e.backend.info.reason = std::string(lb.status().message());
+      } else {
+        e.backend = *lb;
+        auto [it, inserted] = first_path.emplace(e.backend.info.name, path);
+        if (!inserted) {
+          e.backend.info.available = false;
+          e.backend.info.reason = "shadowed by " + it->second;
+        }
+      }
+      table.push_back(std::move(e));
+    };
+    if (!builtin_) builtin_ = negotiate_entry(&eddy_backend_negotiate_epoll, kBuiltinPath);
+    add(*builtin_, kBuiltinPath);
+    std::vector<std::string> seen_dirs;
+    for (const std::string& dir : dirs) {
+      if (std::find(seen_dirs.begin(), seen_dirs.end(), dir) != seen_dirs.end()) continue;
+      seen_dirs.push_back(dir);
+      for (const std::string& f : plugin_files(dir)) add(load_cached(f), f);
+    }
+    // Available first, by priority (stable: discovery order among equals).
+    std::stable_sort(table.begin(), table.end(), [](const Entry& a, const Entry& b) {
+      if (a.backend.info.available != b.backend.info.available) return a.backend.info.available;
+      return a.backend.info.priority > b.backend.info.priority;
+    });
+    return table;
+  }
+
+  absl::Mutex mu_;
+  std::string key_ ABSL_GUARDED_BY(mu_);
+  std::vector<Entry> table_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::StatusOr<LoadedBackend>> loaded_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::StatusOr<LoadedBackend>> builtin_ ABSL_GUARDED_BY(mu_);
+};
+
+Registry& registry() {
+  static Registry* r = new Registry;
+  return *r;
+}
+
+std::string names_of(const std::vector<Entry>& table) {
+  std::vector<std::string> avail, unavail;
+  for (const Entry& e : table) {
+    if (e.backend.info.available) {
+      avail.push_back(e.backend.info.name);
+    } else if (e.backend.info.reason.rfind("shadowed", 0) != 0) {
+      unavail.push_back(e.backend.info.name + " (" + e.backend.info.reason + ")");
+    }
+  }
+  std::string s = "available: " + (avail.empty() ? std::string("none") : absl::StrJoin(avail, ", "));
+  if (!unavail.empty()) s += "; unavailable: " + absl::StrJoin(unavail, "; ");
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<LoadedBackend> load_plugin_file(const std::string& path) {
+  absl::StatusOr<LoadedBackend> lb = registry().load_file(path);
+  if (!lb.ok()) return lb.status();
+  if (!lb->info.available) {
+    return absl::UnavailableError(
+        absl::StrFormat("%s: backend '%s' is unavailable: %s", path, lb->info.name, lb->info.reason));
+  }
+  return lb;
+}
+
+absl::StatusOr<LoadedBackend> select_backend(const LoopOptions& options) {
+  std::string want = options.backend;
+  const char* source = "LoopOptions::backend";
+  if (want.empty()) {
+    if (const char* env = std::getenv("EDDY_BACKEND"); env && *env) {
+      want = env;
+      source = "EDDY_BACKEND";
+    }
+  }
+  if (want.find('/') != std::string::npos) return load_plugin_file(want);
+
+  std::vector<Entry> table = registry().entries(options.plugin_path);
+  if (want.empty()) {
+    for (const Entry& e : table) {
+      if (e.backend.info.available) return e.backend;
+    }
+    return absl::UnavailableError("no usable eddy backend: " + names_of(table));
+  }
+  for (const Entry& e : table) {
+    if (e.backend.info.name != want) continue;
+    if (e.backend.info.available) return e.backend;
+    if (e.backend.info.reason.rfind("shadowed", 0) == 0) continue;
+    return absl::UnavailableError(absl::StrFormat("backend '%s' (%s) is unavailable: %s", want,
+                                                  e.backend.info.path, e.backend.info.reason));
+  }
+  return absl::NotFoundError(absl::StrFormat("no eddy backend named '%s' (from %s); %s", want,
+                                             source, names_of(table)));
+}
+
+}  // namespace plugins
+
+std::vector<BackendInfo> available_backends() {
+  std::vector<BackendInfo> out;
+  for (const plugins::Entry& e : plugins::registry().entries("")) out.push_back(e.backend.info);
+  return out;
+}
+
+std::string capability_names(uint64_t caps) {
+  static const std::pair<uint64_t, const char*> kNames[] = {
+      {EDDY_CAP_THREADSAFE_WAKEUP, "threadsafe-wakeup"},
+      {EDDY_CAP_NS_TIMERS, "ns-timers"},
+      {EDDY_CAP_NATIVE_HANDLE, "native-handle"},
+      {EDDY_CAP_SIGNALS, "signals"},
+      {EDDY_CAP_CHILD_WATCH, "child-watch"},
+      {EDDY_CAP_COMPLETION_IO, "completion-io"},
+      {EDDY_CAP_FORK_REINIT, "fork-reinit"},
+  };
+  std::vector<std::string> names;
+  for (const auto& [bit, name] : kNames) {
+    if (caps & bit) {
+      names.emplace_back(name);
+      caps &= ~bit;
+    }
+  }
+  if (caps) names.push_back(absl::StrFormat("0x%x", caps));
+  return names.empty() ? std::string("-") : absl::StrJoin(names, ",");
+}
+
+}  // namespace eddy

@@ -1,0 +1,58 @@
+#include "eddy/exceptions.h"
+
+#include <cerrno>
+#include <string>
+
+#include "eddy/loop_abi.h"
+
+namespace eddy {
+namespace {
+
+std::string with_context(const char* context, const char* message) {
+  if (!context || !*context) return message;
+  return std::string(context) + ": " + message;
+}
+
+}  // namespace
+
+void raise_for_code(int32_t code, const char* context) {
+  if (code == 0) return;
+  const char* msg = eddy_strerror(code);
+  switch (code) {
+    case EDDY_ERR_CLOSED:
+    case EDDY_ERR_RUNNING:
+    case EDDY_ERR_CLOSE_RUNNING:
+    case EDDY_ERR_STOPPED:
+      // asyncio's own wording, unprefixed: tests and users match on it.
+      throw RuntimeError(msg);
+    case -EINVAL:
+      throw ValueError(with_context(context, msg));
+    default:
+      break;
+  }
+  if (code < 0 && code > -4096) throw OSError(-code, with_context(context, msg));
+  throw RuntimeError(with_context(context, msg));
+}
+
+absl::Status status_from_code(int32_t code, const char* context) {
+  if (code == 0) return absl::OkStatus();
+  std::string msg = with_context(context, eddy_strerror(code));
+  if (code < 0 && code > -4096) return absl::ErrnoToStatus(-code, with_context(context, ""));
+  switch (code) {
+    case EDDY_ERR_INCOMPATIBLE:
+    case EDDY_ERR_BAD_STRUCT:
+      return absl::FailedPreconditionError(msg);
+    case EDDY_ERR_NOT_SUPPORTED:
+      return absl::UnimplementedError(msg);
+    case EDDY_ERR_NOT_FOUND:
+      return absl::NotFoundError(msg);
+    case EDDY_ERR_UNAVAILABLE:
+      return absl::UnavailableError(msg);
+    case EDDY_ERR_CANCELLED:
+      return absl::CancelledError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+}  // namespace eddy
