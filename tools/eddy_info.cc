@@ -1,24 +1,41 @@
 // eddy-info: prints the backends this process finds, the way the loader sees
 // them -- which one EDDY_BACKEND / the default would select, and for those
 // that cannot be used, why.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "eddy/backends.h"
 
 int main(int argc, char** argv) {
+  bool names_only = false;
   for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--names") == 0) {
+      names_only = true;
+      continue;
+    }
     if (std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--help") == 0) {
       std::printf(
-          "usage: eddy-info\n"
+          "usage: eddy-info [--names]\n"
           "Lists the eddy loop backends found (built-in, $EDDY_BACKEND_PATH, the install's\n"
-          "plugin dir, the build tree) with version, ABI, capabilities and availability.\n");
+          "plugin dir, the build tree) with version, ABI, capabilities and availability.\n"
+          "  --names   print only the names of the available backends, one per line\n");
       return 0;
     }
     std::fprintf(stderr, "eddy-info: unknown argument '%s' (try --help)\n", argv[i]);
     return 2;
+  }
+  if (names_only) {
+    std::vector<std::string> seen;
+    for (const eddy::BackendInfo& b : eddy::available_backends()) {
+      if (!b.available || std::find(seen.begin(), seen.end(), b.name) != seen.end()) continue;
+      seen.push_back(b.name);
+      std::printf("%s\n", b.name.c_str());
+    }
+    return 0;
   }
   std::printf("eddy loop ABI %d.%d\n", EDDY_ABI_MAJOR(EDDY_ABI_VERSION_CURRENT),
               EDDY_ABI_MINOR(EDDY_ABI_VERSION_CURRENT));
