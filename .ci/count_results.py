@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Sums test results over meson build dirs and prints "N passed, N failed".
+
+Reads each DIR/meson-logs/testlog.junit.xml, where meson records every test,
+and every GoogleTest case of the tests declared with protocol 'gtest'. A test
+counts as failed if it has a <failure> or <error>, skipped if <skipped>.
+Exits 1 if anything failed or a log is missing.
+"""
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+
+def main(dirs):
+    passed = failed = skipped = 0
+    missing = False
+    for d in dirs:
+        path = os.path.join(d, "meson-logs", "testlog.junit.xml")
+        if not os.path.exists(path):
+            print("no test log in %s" % d, file=sys.stderr)
+            missing = True
+            continue
+        root = ET.parse(path).getroot()
+        for suite in root.iter("testsuite"):
+            cases = list(suite.iter("testcase"))
+            for case in cases:
+                if case.find("failure") is not None or case.find("error") is not None:
+                    failed += 1
+                elif case.find("skipped") is not None:
+                    skipped += 1
+                else:
+                    passed += 1
+    line = "%d passed, %d failed" % (passed, failed + (1 if missing else 0))
+    if skipped:
+        line += ", %d skipped" % skipped
+    print(line)
+    return 1 if failed or missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
