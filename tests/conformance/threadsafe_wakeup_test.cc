@@ -44,6 +44,7 @@ TEST_P(ThreadsafeWakeupTest, RepeatedWakeupsAreNeverLost) {
   auto loop = make_loop();
   constexpr int kRounds = 200;
   std::atomic<int> ran{0};
+  std::atomic<bool> done{false};
   bool watchdog_fired = false;
   loop->call_later(10s, [&] {
     watchdog_fired = true;
@@ -53,13 +54,15 @@ TEST_P(ThreadsafeWakeupTest, RepeatedWakeupsAreNeverLost) {
     for (int i = 0; i < kRounds; ++i) {
       // Wait until the previous callback ran, so each wakeup finds the loop
       // asleep (or about to sleep) again.
-      while (ran.load() < i) std::this_thread::yield();
+      while (ran.load() < i && !done.load()) std::this_thread::yield();
+      if (done.load()) return;
       loop->call_soon_threadsafe([&] {
         if (++ran == kRounds) loop->stop();
       });
     }
   });
   loop->run_forever();
+  done = true;
   poker.join();
   EXPECT_EQ(ran.load(), kRounds);
   EXPECT_FALSE(watchdog_fired) << "a wakeup was lost: only " << ran.load() << " of " << kRounds
