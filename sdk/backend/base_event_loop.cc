@@ -292,7 +292,10 @@ int32_t BaseEventLoop::add_watch(int32_t fd, bool writer, eddy_io_fn fn, void* a
   void* old_arg = w.arg;
   w.fn = fn;
   w.arg = arg;
-  int32_t rc = update_interest(fd, *slot);
+  // Always re-assert the interest on add, even when the mask is unchanged:
+  // the fd may have been closed and its number reused since the poller last
+  // heard of it (epoll forgets closed fds by itself).
+  int32_t rc = update_interest(fd, *slot, /*force=*/true);
   if (rc != 0) {
     w.fn = old_fn;
     w.arg = old_arg;
@@ -317,9 +320,9 @@ int32_t BaseEventLoop::remove_watch(int32_t fd, bool writer) {
   return 1;
 }
 
-int32_t BaseEventLoop::update_interest(int32_t fd, FdState& st) {
+int32_t BaseEventLoop::update_interest(int32_t fd, FdState& st, bool force) {
   uint32_t want = (st.reader.fn ? EDDY_READABLE : 0u) | (st.writer.fn ? EDDY_WRITABLE : 0u);
-  if (want == st.interest) return 0;
+  if (want == st.interest && !(force && want != 0)) return 0;
   int32_t rc = poller_->watch(fd, want, static_cast<uint64_t>(fd));
   if (rc == 0 || want == 0) st.interest = want;
   return want == 0 ? 0 : rc;

@@ -12,6 +12,7 @@
 #ifndef EDDY_TESTS_CONFORMANCE_BACKEND_FIXTURE_H_
 #define EDDY_TESTS_CONFORMANCE_BACKEND_FIXTURE_H_
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <memory>

@@ -93,7 +93,7 @@ class BaseEventLoop {
 
   int32_t add_watch(int32_t fd, bool writer, eddy_io_fn fn, void* arg);
   int32_t remove_watch(int32_t fd, bool writer);
-  int32_t update_interest(int32_t fd, FdState& st);
+  int32_t update_interest(int32_t fd, FdState& st, bool force = false);
   static void io_thunk(eddy_handle* h, int32_t status);
 
   // Timer heap.

@@ -34,9 +34,11 @@ class Poller {
 
   // Sets the interest set of fd to `events` (EDDY_READABLE | EDDY_WRITABLE),
   // replacing the previous one; events == 0 stops watching fd. `token` is
-  // reported back in eddy_event.token. Called only when the interest actually
-  // changes, so a backend need not batch. Returns 0 or -errno (-EBADF, -EPERM
-  // for regular files under epoll).
+  // reported back in eddy_event.token. Called when the interest changes, and
+  // again with an unchanged mask whenever a watcher is added (the fd may be a
+  // new file under a reused number that the kernel has never seen), never per
+  // readiness event. Returns 0 or -errno (-EBADF, -EPERM for regular files
+  // under epoll).
   virtual int32_t watch(int32_t fd, uint32_t events, uint64_t token) = 0;
 
   // Called once when an fd's interest drops to zero because the fd is being
