@@ -8,7 +8,9 @@
 #include <memory>
 
 #include "absl/strings/str_format.h"
+#include "eddy/executor.h"
 #include "eddy/log.h"
+#include "eddy/task.h"
 
 namespace eddy {
 namespace {
@@ -105,12 +107,23 @@ EventLoop::EventLoop(const LoopOptions& options) {
                                        backend_.name, backend_.path,
                                        eddy_strerror(rc ? rc : EDDY_ERR_INTERNAL)));
   }
+  guard_ = std::make_shared<detail::LoopGuard>();
+  guard_->loop = this;
+  detail::register_loop(this, true);
 }
 
 EventLoop::~EventLoop() {
+  if (guard_) {
+    // Worker threads stop posting results here from now on.
+    absl::MutexLock lock(&guard_->mu);
+    guard_->loop = nullptr;
+  }
+  if (default_executor_) default_executor_->shutdown(true);
   if (loop_) {
-    // Hands every queued callback back (they are freed through node_thunk).
+    // Hands every queued callback back (they are freed through node_thunk),
+    // then frees the tasks that can no longer run.
     if (!vt_->is_closed(loop_)) vt_->close(loop_);
+    abandon_tasks();
     vt_->loop_destroy(loop_);
     loop_ = nullptr;
   }
@@ -119,6 +132,7 @@ EventLoop::~EventLoop() {
     map->clear();
   }
   if (t_current_loop == this) t_current_loop = nullptr;
+  detail::register_loop(this, false);
 }
 
 // ---- Running ----
@@ -147,6 +161,7 @@ void EventLoop::close() {
   if (vt_->is_closed(loop_)) return;
   if (is_running()) throw RuntimeError("Cannot close a running event loop");
   raise_for_code(vt_->close(loop_), "close");
+  abandon_tasks();
   for (auto* map : {&readers_, &writers_}) {
     for (auto& [fd, w] : *map) delete static_cast<WatcherBox*>(w);
     map->clear();

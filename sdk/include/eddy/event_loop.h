@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -37,8 +38,19 @@
 namespace eddy {
 
 class EventLoop;
+template <class T>
+class Coro;
+template <class T>
+class Task;
+template <class T>
+class Future;
+class ThreadPoolExecutor;
+namespace detail {
+struct LoopGuard;
+}
 
 namespace detail {
+class TaskCore;
 // A pooled callback record: the ABI timer (whose handle also serves
 // call_soon) plus the callable. `generation` changes each time the node is
 // recycled, so a stale Handle cannot cancel a later callback.
@@ -158,6 +170,36 @@ class EventLoop {
     return call_at(time_ns() + static_cast<int64_t>(seconds * 1e9), std::forward<F>(fn));
   }
 
+  // ---- Tasks and futures (defined in eddy/task.h) ----
+  // asyncio's loop.create_task / create_future / run_until_complete. The
+  // latter runs the loop until the awaitable (a Coro, Task or Future) is done
+  // and returns its value or rethrows; RuntimeError("Event loop stopped
+  // before Future completed.") if stop() ended the loop first.
+  template <class T>
+  Task<T> create_task(Coro<T> coro, std::string name = {});
+  template <class T = void>
+  Future<T> create_future();
+  template <class A>
+  decltype(auto) run_until_complete(A&& awaitable);
+
+  // ---- Executors (defined in eddy/executor.h) ----
+  // Runs fn(args...) on `executor` (nullptr: the default one) and returns a
+  // Future of its result.
+  template <class F, class... Args>
+  auto run_in_executor(ThreadPoolExecutor* executor, F fn, Args... args)
+      -> Future<std::invoke_result_t<F, Args...>>;
+  // Replaces the default executor (the loop takes ownership).
+  void set_default_executor(std::unique_ptr<ThreadPoolExecutor> executor);
+  // Shuts the default executor down, waiting at most `timeout` for running
+  // jobs; a job still blocked then is reported (not waited on). Returns false
+  // on timeout.
+  bool shutdown_default_executor(std::chrono::nanoseconds timeout = std::chrono::seconds(300));
+  // The default executor, made on first use.
+  ThreadPoolExecutor& default_executor();
+  // Shared with worker threads: lets them post results only while the loop
+  // exists.
+  const std::shared_ptr<detail::LoopGuard>& loop_guard() const { return guard_; }
+
   // ---- File descriptors ----
   // The callback runs while fd is readable (writable); replaces a previous one.
   // Throws ValueError for a negative fd, OSError if the fd cannot be watched.
@@ -192,6 +234,9 @@ class EventLoop {
     int32_t rc = vt_->call_soon(loop_, h);
     if (rc != 0) raise_for_code(rc, "call_soon");
   }
+
+  // The first task of the loop's list of unfinished tasks (all_tasks()).
+  detail::TaskCore* first_task() const { return tasks_; }
 
   // Names what runs now, for debug-mode slow-callback reports ("Executing
   // <Task 'fetch'> took 0.2 seconds"). Kept until the next callback sets it;
@@ -232,6 +277,15 @@ class EventLoop {
   size_t free_count_ = 0;
   std::vector<std::unique_ptr<detail::CallbackNode[]>> node_blocks_;
 
+  // The task layer's list of tasks that are not done (all_tasks()).
+  friend class detail::TaskCore;
+  detail::TaskCore* tasks_ = nullptr;
+  std::unique_ptr<ThreadPoolExecutor> default_executor_;
+  std::shared_ptr<detail::LoopGuard> guard_;
+  uint64_t task_counter_ = 0;
+  // Cancels and frees every task that can no longer finish (close/destroy).
+  void abandon_tasks();
+
   // fd -> the watcher record given to the backend (owned; see event_loop.cc).
   absl::flat_hash_map<int, void*> readers_, writers_;
 };
@@ -253,6 +307,8 @@ std::unique_ptr<EventLoop> new_event_loop(const LoopOptions& options = {});
 namespace detail {
 // The running loop of this thread or nullptr (asyncio's _get_running_loop).
 EventLoop* running_loop();
+// Records that a loop exists (or no longer does), for late diagnostics.
+void register_loop(const EventLoop* loop, bool alive);
 }  // namespace detail
 
 }  // namespace eddy

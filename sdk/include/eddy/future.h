@@ -1,0 +1,293 @@
+// eddy/future.h -- asyncio.Future in C++: a loop-aware result slot.
+//
+// A Future<T> is a cheap, copyable handle to shared state (like a Python
+// reference): copies see the same result. Its state goes pending -> finished
+// (a value or an exception) or pending -> cancelled, once. Done callbacks run
+// from the loop (scheduled with call_soon when the future completes), never
+// synchronously from set_result, exactly as asyncio. `co_await future` inside
+// a task suspends the task until the future is done and yields the value or
+// rethrows; a task cancelled while it awaits a future cancels that future.
+//
+// An exception that nobody retrieved (result(), exception(), or an await) is
+// reported to the loop's exception handler when the last handle goes away:
+// "Future exception was never retrieved" / "Task exception was never
+// retrieved".
+//
+// Thread-safety: a future belongs to its loop's thread. To complete one from
+// another thread, post the completion with EventLoop::call_soon_threadsafe.
+#ifndef EDDY_FUTURE_H_
+#define EDDY_FUTURE_H_
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "absl/container/inlined_vector.h"
+#include "eddy/event_loop.h"
+#include "eddy/exceptions.h"
+
+namespace eddy {
+
+// A value or an exception: what gather(return_exceptions, ...) yields per child.
+template <class T>
+class Outcome {
+ public:
+  using value_type = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+  Outcome() = default;
+  explicit Outcome(value_type v) : v_(std::move(v)) {}
+  explicit Outcome(std::exception_ptr e) : v_(std::move(e)) {}
+  bool has_value() const { return v_.index() == 0; }
+  // The value; rethrows the exception if there is one.
+  value_type& value() {
+    if (!has_value()) std::rethrow_exception(std::get<1>(v_));
+    return std::get<0>(v_);
+  }
+  // The exception, or null.
+  std::exception_ptr exception() const { return has_value() ? nullptr : std::get<1>(v_); }
+
+ private:
+  std::variant<value_type, std::exception_ptr> v_;
+};
+
+namespace detail {
+
+class TaskCore;
+class FutureBase;
+
+// What runs a coroutine: a task, or manual stepping (Coro::send). Awaiters
+// record where to resume and take exceptions to throw in at the await point.
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  virtual TaskCore* as_task() { return nullptr; }
+  void rethrow_injected() {
+    if (injected_) std::rethrow_exception(std::exchange(injected_, nullptr));
+  }
+  std::coroutine_handle<> resume_point_;
+  std::exception_ptr injected_;  // thrown at the next await point
+};
+
+// The driver running on this thread now (nullptr outside any).
+Driver* current_driver();
+void set_current_driver(Driver* d);
+
+// Internal done callback: fn(ctx, future, tag). `destroy`, if set, frees
+// ctx when the callback is removed or its future dies without completing.
+struct DoneCallback {
+  void (*fn)(void* ctx, FutureBase& f, uintptr_t tag);
+  void* ctx;
+  uintptr_t tag;
+  uint64_t id;
+  void (*destroy)(void* ctx);
+};
+
+// Whether a loop is alive (for reports from futures that outlive theirs).
+bool loop_alive(const EventLoop* loop);
+
+class FutureBase {
+ public:
+  explicit FutureBase(EventLoop* loop);
+  virtual ~FutureBase();
+  FutureBase(const FutureBase&) = delete;
+  FutureBase& operator=(const FutureBase&) = delete;
+
+  void add_ref() { ++refs_; }
+  void release() {
+    if (--refs_ == 0) delete this;
+  }
+
+  bool done() const { return state_ != State::kPending; }
+  bool cancelled() const { return state_ == State::kCancelled; }
+  EventLoop& loop() const { return *loop_; }
+
+  // asyncio's Future.cancel: false if already done.
+  virtual bool cancel(std::string msg = {});
+  // Throws like result() would, without producing a value: InvalidStateError
+  // if pending, CancelledError if cancelled, the exception if one is set.
+  void check_result();
+  // asyncio's Future.exception(): null if finished with a value.
+  std::exception_ptr exception();
+  void set_exception(std::exception_ptr e);
+
+  // Registers an internal callback, scheduled when the future is done (at
+  // once if it already is). Returns an id for remove_callback.
+  uint64_t add_callback(void (*fn)(void*, FutureBase&, uintptr_t), void* ctx, uintptr_t tag,
+                        void (*destroy)(void*) = nullptr);
+  // Removes callbacks by id; returns how many were removed.
+  size_t remove_callback(uint64_t id);
+  // Wakes `task` when done (the task's resume is scheduled directly).
+  void add_task_waiter(TaskCore* task);
+  void remove_task_waiter(TaskCore* task);
+
+  const std::string& cancel_message() const { return cancel_message_; }
+  // A description for diagnostics: "<Task 'name' ...>" or "<Future ...>".
+  virtual std::string describe() const;
+  virtual bool is_task() const { return false; }
+
+ protected:
+  enum class State : uint8_t { kPending, kFinished, kCancelled };
+  void check_pending(const char* what) const;
+  // Marks the state and schedules every callback.
+  void finish(State s);
+  void mark_retrieved() { retrieved_ = true; }
+
+  EventLoop* loop_;
+  std::exception_ptr exception_;
+  std::string cancel_message_;
+
+ private:
+  static void run_callback(FutureBase* f, DoneCallback cb);
+  absl::InlinedVector<DoneCallback, 1> callbacks_;
+  uint64_t next_callback_id_ = 1;
+  uint32_t refs_ = 0;
+  State state_ = State::kPending;
+  bool retrieved_ = false;
+};
+
+template <class T>
+class FutureState : public FutureBase {
+ public:
+  using FutureBase::FutureBase;
+  void set_result(T v) {
+    check_pending("set_result");
+    value_.emplace(std::move(v));
+    finish(State::kFinished);
+  }
+  T& result_ref() {
+    check_result();
+    return *value_;
+  }
+
+ private:
+  std::optional<T> value_;
+};
+
+template <>
+class FutureState<void> : public FutureBase {
+ public:
+  using FutureBase::FutureBase;
+  void set_result() {
+    check_pending("set_result");
+    finish(State::kFinished);
+  }
+  void result_ref() { check_result(); }
+};
+
+// An intrusive reference to shared state.
+template <class S>
+class Ref {
+ public:
+  Ref() = default;
+  explicit Ref(S* s) : s_(s) {
+    if (s_) s_->add_ref();
+  }
+  Ref(const Ref& o) : Ref(o.s_) {}
+  Ref(Ref&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Ref& operator=(Ref o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  ~Ref() {
+    if (s_) s_->release();
+  }
+  S* get() const { return s_; }
+  S* operator->() const { return s_; }
+  explicit operator bool() const { return s_ != nullptr; }
+
+ private:
+  S* s_ = nullptr;
+};
+
+// Awaits any FutureBase from a task (or manual stepping).
+class FutureAwaiterBase {
+ public:
+  explicit FutureAwaiterBase(FutureBase* f) : f_(f) {}
+  bool await_ready() const noexcept { return f_->done(); }
+  void await_suspend(std::coroutine_handle<> h);
+  // Rethrows an injected exception (cancellation), then checks the future.
+  void resume_checks();
+
+ protected:
+  FutureBase* f_;
+  TaskCore* waiting_task_ = nullptr;
+};
+
+template <class T>
+class FutureAwaiter : public FutureAwaiterBase {
+ public:
+  using FutureAwaiterBase::FutureAwaiterBase;
+  decltype(auto) await_resume() {
+    resume_checks();
+    if constexpr (std::is_void_v<T>) {
+      f_->check_result();  // also serves BasicTask, whatever its value type
+    } else {
+      return static_cast<FutureState<T>*>(f_)->result_ref();
+    }
+  }
+};
+
+}  // namespace detail
+
+template <class T = void>
+class Future {
+ public:
+  using value_type = T;
+  Future() = default;
+  // A new pending future on `loop`.
+  explicit Future(EventLoop& loop) : s_(new detail::FutureState<T>(&loop)) {}
+
+  bool done() const { return s_->done(); }
+  bool cancelled() const { return s_->cancelled(); }
+  bool cancel(std::string msg = {}) { return s_->cancel(std::move(msg)); }
+  // The value (a reference into the shared state); rethrows the exception;
+  // CancelledError if cancelled; InvalidStateError if pending.
+  decltype(auto) result() const { return s_->result_ref(); }
+  std::exception_ptr exception() const { return s_->exception(); }
+  template <class U = T, class = std::enable_if_t<!std::is_void_v<U>>>
+  void set_result(U v) const {
+    s_->set_result(std::move(v));
+  }
+  template <class U = T, class = std::enable_if_t<std::is_void_v<U>>>
+  void set_result() const {
+    s_->set_result();
+  }
+  void set_exception(std::exception_ptr e) const { s_->set_exception(std::move(e)); }
+  template <class E>
+  void set_exception(E e) const {
+    s_->set_exception(std::make_exception_ptr(std::move(e)));
+  }
+  // fn(Future<T>) runs from the loop once the future is done. Returns an id
+  // for remove_done_callback.
+  template <class F>
+  uint64_t add_done_callback(F fn) const {
+    using Box = std::function<void(Future<T>)>;
+    auto* box = new Box(std::move(fn));
+    return s_->add_callback(
+        [](void* ctx, detail::FutureBase& f, uintptr_t) {
+          std::unique_ptr<Box> cb(static_cast<Box*>(ctx));
+          (*cb)(Future<T>(static_cast<detail::FutureState<T>*>(&f)));
+        },
+        box, 0, [](void* ctx) { delete static_cast<Box*>(ctx); });
+  }
+  size_t remove_done_callback(uint64_t id) const { return s_->remove_callback(id); }
+  EventLoop& get_loop() const { return s_->loop(); }
+
+  auto operator co_await() const { return detail::FutureAwaiter<T>(s_.get()); }
+  detail::FutureState<T>* state() const { return s_.get(); }
+  detail::FutureBase* future() const { return s_.get(); }
+  explicit Future(detail::FutureState<T>* s) : s_(s) {}
+
+ private:
+  detail::Ref<detail::FutureState<T>> s_;
+};
+
+}  // namespace eddy
+
+#endif  // EDDY_FUTURE_H_

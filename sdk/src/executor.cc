@@ -1,0 +1,120 @@
+#include "eddy/executor.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_format.h"
+#include "eddy/log.h"
+
+namespace eddy {
+
+ThreadPoolExecutor::ThreadPoolExecutor(size_t max_workers, std::string thread_name_prefix)
+    : max_workers_(max_workers ? max_workers
+                               : std::min<size_t>(32, std::thread::hardware_concurrency() + 4)),
+      prefix_(std::move(thread_name_prefix)) {}
+
+ThreadPoolExecutor::~ThreadPoolExecutor() { shutdown(true); }
+
+void ThreadPoolExecutor::submit(absl::AnyInvocable<void()> job) {
+  absl::MutexLock lock(&mu_);
+  if (shutdown_) throw RuntimeError("cannot schedule new futures after shutdown");
+  queue_.push_back(std::move(job));
+  // A new thread only when nobody is idle, as Python's pool does.
+  if (idle_ < queue_.size() && workers_.size() < max_workers_) {
+    ++running_;
+    workers_.emplace_back([this] { worker_main(); });
+    std::string name = absl::StrFormat("%s_%d", prefix_, workers_.size() - 1).substr(0, 15);
+    pthread_setname_np(workers_.back().native_handle(), name.c_str());
+  }
+}
+
+void ThreadPoolExecutor::worker_main() {
+  for (;;) {
+    absl::AnyInvocable<void()> job;
+    {
+      absl::MutexLock lock(&mu_);
+      ++idle_;
+      mu_.Await(absl::Condition(
+          +[](ThreadPoolExecutor* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return !self->queue_.empty() || self->shutdown_;
+          },
+          this));
+      --idle_;
+      if (queue_.empty()) {
+        --running_;
+        return;  // shut down and drained
+      }
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    job();
+  }
+}
+
+bool ThreadPoolExecutor::shutdown(bool wait, std::chrono::nanoseconds timeout) {
+  {
+    absl::MutexLock lock(&mu_);
+    shutdown_ = true;
+    if (!wait) return true;
+    if (timeout.count() >= 0) {
+      bool finished = mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](ThreadPoolExecutor* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                return self->running_ == 0;
+              },
+              this),
+          absl::FromChrono(timeout));
+      if (!finished) {
+        // Leave the blocked workers to finish on their own; the caller must
+        // then keep this object alive (EventLoop leaks it on purpose).
+        for (auto& w : workers_) w.detach();
+        workers_.clear();
+        return false;
+      }
+    }
+  }
+  std::vector<std::thread> workers;
+  {
+    absl::MutexLock lock(&mu_);
+    workers.swap(workers_);
+  }
+  for (auto& w : workers) {
+    if (w.joinable()) w.join();
+  }
+  workers_.clear();
+  return true;
+}
+
+// ---- EventLoop's executor members ----
+
+ThreadPoolExecutor& EventLoop::default_executor() {
+  if (!default_executor_) default_executor_ = std::make_unique<ThreadPoolExecutor>();
+  return *default_executor_;
+}
+
+void EventLoop::set_default_executor(std::unique_ptr<ThreadPoolExecutor> executor) {
+  if (default_executor_) default_executor_->shutdown(false);
+  default_executor_ = std::move(executor);
+}
+
+bool EventLoop::shutdown_default_executor(std::chrono::nanoseconds timeout) {
+  if (!default_executor_) return true;
+  // Results of jobs that finish meanwhile are posted to this loop; process
+  // them while waiting so their futures do not linger.
+  bool ok = default_executor_->shutdown(true, timeout);
+  if (!ok) {
+    log(EDDY_LOG_WARNING,
+        absl::StrFormat("The executor did not finish joining its threads within %.1f seconds; "
+                        "a job is still blocked",
+                        std::chrono::duration<double>(timeout).count()));
+  }
+  if (ok) {
+    default_executor_.reset();
+  } else {
+    (void)default_executor_.release();  // detached workers still use it
+  }
+  return ok;
+}
+
+}  // namespace eddy

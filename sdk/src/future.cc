@@ -1,0 +1,218 @@
+#include "eddy/future.h"
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_format.h"
+#include "eddy/log.h"
+#include "eddy/task.h"
+
+namespace eddy::detail {
+namespace {
+
+thread_local Driver* t_driver = nullptr;
+
+}  // namespace
+
+Driver* current_driver() { return t_driver; }
+void set_current_driver(Driver* d) { t_driver = d; }
+
+FutureBase::FutureBase(EventLoop* loop) : loop_(loop) {}
+
+FutureBase::~FutureBase() {
+  for (DoneCallback& cb : callbacks_) {
+    if (cb.destroy) cb.destroy(cb.ctx);
+  }
+  if (state_ == State::kFinished && exception_ && !retrieved_) {
+    // asyncio reports this from __del__; the loop may be gone by now.
+    ExceptionContext ctx;
+    ctx.message = is_task() ? "Task exception was never retrieved"
+                            : "Future exception was never retrieved";
+    ctx.exception = exception_;
+    ctx.future = describe();
+    if (loop_alive(loop_)) {
+      loop_->call_exception_handler(ctx);
+    } else {
+      loop_ = nullptr;
+      std::string msg = ctx.message + "\nfuture: " + ctx.future;
+      try {
+        std::rethrow_exception(exception_);
+      } catch (const std::exception& e) {
+        msg += std::string("\nException: ") + e.what();
+      } catch (...) {
+      }
+      log(EDDY_LOG_ERROR, msg);
+    }
+  }
+}
+
+std::string FutureBase::describe() const {
+  const char* s = state_ == State::kPending ? "pending" : state_ == State::kCancelled ? "cancelled" : "finished";
+  return absl::StrFormat("<Future %s>", s);
+}
+
+void FutureBase::check_pending(const char* what) const {
+  if (state_ != State::kPending) throw InvalidStateError(absl::StrFormat("%s: invalid state (%s)", what, describe()));
+}
+
+bool FutureBase::cancel(std::string msg) {
+  if (state_ != State::kPending) return false;
+  cancel_message_ = std::move(msg);
+  finish(State::kCancelled);
+  return true;
+}
+
+void FutureBase::check_result() {
+  switch (state_) {
+    case State::kPending:
+      throw InvalidStateError("Result is not set.");
+    case State::kCancelled:
+      throw CancelledError(cancel_message_);
+    case State::kFinished:
+      retrieved_ = true;
+      if (exception_) std::rethrow_exception(exception_);
+  }
+}
+
+std::exception_ptr FutureBase::exception() {
+  if (state_ == State::kPending) throw InvalidStateError("Exception is not set.");
+  if (state_ == State::kCancelled) throw CancelledError(cancel_message_);
+  retrieved_ = true;
+  return exception_;
+}
+
+void FutureBase::set_exception(std::exception_ptr e) {
+  check_pending("set_exception");
+  if (!e) throw ValueError("set_exception needs an exception");
+  try {
+    std::rethrow_exception(e);
+  } catch (const CancelledError&) {
+    // As asyncio (3.8+) does for StopIteration-like misuse: a future cannot
+    // finish "with" a cancellation; cancel it instead.
+    throw ValueError("CancelledError cannot be set as a future's exception; use cancel()");
+  } catch (...) {
+  }
+  exception_ = std::move(e);
+  finish(State::kFinished);
+}
+
+uint64_t FutureBase::add_callback(void (*fn)(void*, FutureBase&, uintptr_t), void* ctx,
+                                  uintptr_t tag, void (*destroy)(void*)) {
+  DoneCallback cb{fn, ctx, tag, next_callback_id_++, destroy};
+  if (state_ != State::kPending) {
+    run_callback(this, cb);
+  } else {
+    callbacks_.push_back(cb);
+  }
+  return cb.id;
+}
+
+size_t FutureBase::remove_callback(uint64_t id) {
+  size_t n = 0;
+  for (size_t i = 0; i < callbacks_.size();) {
+    if (callbacks_[i].id == id) {
+      if (callbacks_[i].destroy) callbacks_[i].destroy(callbacks_[i].ctx);
+      callbacks_.erase(callbacks_.begin() + static_cast<ptrdiff_t>(i));
+      ++n;
+    } else {
+      ++i;
+    }
+  }
+  return n;
+}
+
+namespace {
+void wake_task(void* ctx, FutureBase&, uintptr_t) {
+  // Not used through run_callback: task waiters are woken directly.
+  (void)ctx;
+}
+}  // namespace
+
+void FutureBase::add_task_waiter(TaskCore* task) {
+  // tag 1 marks a task waiter; it holds a reference on the task's future.
+  task->future()->add_ref();
+  callbacks_.push_back(DoneCallback{&wake_task, task, 1, next_callback_id_++, nullptr});
+}
+
+void FutureBase::remove_task_waiter(TaskCore* task) {
+  for (size_t i = 0; i < callbacks_.size(); ++i) {
+    if (callbacks_[i].tag == 1 && callbacks_[i].ctx == task) {
+      callbacks_.erase(callbacks_.begin() + static_cast<ptrdiff_t>(i));
+      task->future()->release();
+      return;
+    }
+  }
+}
+
+void FutureBase::run_callback(FutureBase* f, DoneCallback cb) {
+  EventLoop& loop = *f->loop_;
+  if (cb.tag == 1 && cb.fn == &wake_task) {
+    auto* task = static_cast<TaskCore*>(cb.ctx);
+    if (!loop.is_closed()) task->schedule();
+    task->future()->release();
+    return;
+  }
+  if (loop.is_closed()) {
+    if (cb.destroy) cb.destroy(cb.ctx);
+    return;
+  }
+  f->add_ref();
+  loop.call_soon([f, cb] {
+    Ref<FutureBase> keep(f);
+    f->release();  // the reference moved into `keep`
+    cb.fn(cb.ctx, *f, cb.tag);
+  });
+}
+
+void FutureBase::finish(State s) {
+  state_ = s;
+  // Callbacks run from the loop in registration order; the list is taken
+  // first because a callback may add more.
+  auto callbacks = std::move(callbacks_);
+  callbacks_.clear();
+  Ref<FutureBase> keep(this);
+  for (const DoneCallback& cb : callbacks) run_callback(this, cb);
+}
+
+// ---- Awaiting ----
+
+void FutureAwaiterBase::await_suspend(std::coroutine_handle<> h) {
+  Driver* d = current_driver();
+  if (!d) throw RuntimeError("a future was awaited outside a task");
+  d->resume_point_ = h;
+  if (TaskCore* t = d->as_task()) {
+    if (&t->future()->loop() != &f_->loop()) {
+      throw RuntimeError("Task got Future attached to a different loop");
+    }
+    f_->add_task_waiter(t);
+    t->fut_waiter_ = f_;
+    waiting_task_ = t;
+  }
+}
+
+void FutureAwaiterBase::resume_checks() {
+  if (waiting_task_) {
+    if (!f_->done()) f_->remove_task_waiter(waiting_task_);  // woken by a cancel instead
+    waiting_task_->fut_waiter_ = nullptr;
+  }
+  if (Driver* d = current_driver()) d->rethrow_injected();
+  if (!f_->done()) throw RuntimeError("await wasn't used with future");
+}
+
+// ---- Live loops ----
+
+namespace {
+absl::flat_hash_set<const EventLoop*>& live_loops() {
+  thread_local absl::flat_hash_set<const EventLoop*> loops;
+  return loops;
+}
+}  // namespace
+
+bool loop_alive(const EventLoop* loop) { return loop && live_loops().contains(loop); }
+void register_loop(const EventLoop* loop, bool alive) {
+  if (alive) {
+    live_loops().insert(loop);
+  } else {
+    live_loops().erase(loop);
+  }
+}
+
+}  // namespace eddy::detail
