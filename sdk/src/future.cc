@@ -2,6 +2,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "eddy/log.h"
 #include "eddy/task.h"
 
@@ -200,18 +201,32 @@ void FutureAwaiterBase::resume_checks() {
 // ---- Live loops ----
 
 namespace {
-absl::flat_hash_set<const EventLoop*>& live_loops() {
-  thread_local absl::flat_hash_set<const EventLoop*> loops;
-  return loops;
+// Process-wide and never destroyed: loops owned by thread_local or static
+// objects are destroyed after any ordinary static would be.
+struct LiveLoops {
+  absl::Mutex mu;
+  absl::flat_hash_set<const EventLoop*> loops ABSL_GUARDED_BY(mu);
+};
+LiveLoops& live_loops() {
+  static LiveLoops* l = new LiveLoops;
+  return *l;
 }
 }  // namespace
 
-bool loop_alive(const EventLoop* loop) { return loop && live_loops().contains(loop); }
+bool loop_alive(const EventLoop* loop) {
+  if (!loop) return false;
+  LiveLoops& l = live_loops();
+  absl::MutexLock lock(&l.mu);
+  return l.loops.contains(loop);
+}
+
 void register_loop(const EventLoop* loop, bool alive) {
+  LiveLoops& l = live_loops();
+  absl::MutexLock lock(&l.mu);
   if (alive) {
-    live_loops().insert(loop);
+    l.loops.insert(loop);
   } else {
-    live_loops().erase(loop);
+    l.loops.erase(loop);
   }
 }
 

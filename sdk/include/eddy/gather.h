@@ -149,7 +149,7 @@ class GatherState : public FutureState<R>, public GatherCore {
 
 template <class R, class Build>
 Future<R> make_gather(std::vector<Ref<FutureBase>> children, bool return_exceptions, Build build) {
-  EventLoop& loop = children.empty() ? get_running_loop() : children.front()->loop();
+  EventLoop& loop = children.empty() ? get_event_loop() : children.front()->loop();
   auto* s = new GatherState<R>(&loop, std::move(children), return_exceptions, std::move(build));
   Future<R> f(s);
   s->begin();
