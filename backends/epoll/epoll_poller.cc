@@ -25,7 +25,11 @@ uint32_t from_epoll(uint32_t ev) {
   if (ev & (EPOLLIN | EPOLLPRI)) out |= EDDY_READABLE;
   if (ev & EPOLLOUT) out |= EDDY_WRITABLE;
   if (ev & EPOLLERR) out |= EDDY_ERROR;
-  if (ev & (EPOLLHUP | EPOLLRDHUP)) out |= EDDY_HANGUP;
+  // A full hang-up (EPOLLHUP) ends both directions: both sides are woken, as
+  // asyncio's EpollSelector does. EPOLLRDHUP (the peer shut down its writing)
+  // only makes the fd readable (EOF); the writer is not concerned.
+  if (ev & EPOLLHUP) out |= EDDY_HANGUP | EDDY_READABLE | EDDY_WRITABLE;
+  if (ev & EPOLLRDHUP) out |= EDDY_HANGUP | EDDY_READABLE;
   return out;
 }
 

@@ -299,8 +299,15 @@ int32_t BaseEventLoop::add_watch(int32_t fd, bool writer, eddy_io_fn fn, void* a
   if (rc != 0) {
     w.fn = old_fn;
     w.arg = old_arg;
+    return rc;
   }
-  return rc;
+  // asyncio cancels the replaced callback's handle: a call already queued in
+  // this iteration is dropped, and the new callback waits for the next poll.
+  if (w.handle.loop_state == kReady) {
+    unlink(&w.handle);
+    w.handle.loop_state = kIdle;
+  }
+  return 0;
 }
 
 int32_t BaseEventLoop::remove_watch(int32_t fd, bool writer) {
@@ -373,9 +380,15 @@ int32_t BaseEventLoop::run_once(int64_t timeout_ns) {
     size_t fd = static_cast<size_t>(ev.token);
     if (fd >= fds_.size() || !fds_[fd]) continue;
     FdState& st = *fds_[fd];
-    // Errors and hang-ups wake both sides, as asyncio's selectors do.
-    bool err = (ev.events & (EDDY_ERROR | EDDY_HANGUP)) != 0;
-    if (st.reader.fn && ((ev.events & EDDY_READABLE) || err) && st.reader.handle.loop_state == kIdle) {
+    // An error wakes both sides, as asyncio's selectors do. A hang-up wakes
+    // the reader (it reads EOF); it wakes the writer only if the poller also
+    // says writable: a peer's shutdown(SHUT_WR) (EPOLLRDHUP) leaves a full
+    // send buffer full, and a woken writer would spin while the fd stays
+    // half-closed.
+    bool err = (ev.events & EDDY_ERROR) != 0;
+    bool hup = (ev.events & EDDY_HANGUP) != 0;
+    if (st.reader.fn && ((ev.events & EDDY_READABLE) || err || hup) &&
+        st.reader.handle.loop_state == kIdle) {
       st.reader.events = ev.events;
       st.reader.handle.loop_state = kReady;
       ready_.push_back(&st.reader.handle);

@@ -155,7 +155,11 @@ void EventLoop::run_once(std::chrono::nanoseconds timeout) {
   raise_for_code(vt_->run_once(loop_, timeout.count()), "run_once");
 }
 
-void EventLoop::stop() { raise_for_code(vt_->stop(loop_), "stop"); }
+// asyncio's stop() only sets a flag: on a closed loop it is not an error.
+void EventLoop::stop() {
+  int32_t rc = vt_->stop(loop_);
+  if (rc != EDDY_ERR_CLOSED) raise_for_code(rc, "stop");
+}
 
 void EventLoop::close() {
   if (vt_->is_closed(loop_)) return;
@@ -193,11 +197,28 @@ detail::CallbackNode* EventLoop::acquire_node() {
   return n;
 }
 
+detail::CallbackNode* EventLoop::acquire_threadsafe_node() {
+  std::lock_guard<std::mutex> lock(ts_nodes_mutex_);
+  detail::CallbackNode* n = ts_free_;
+  if (n) {
+    ts_free_ = n->next_free;
+  } else {
+    ts_nodes_.push_back(std::make_unique<detail::CallbackNode>());
+    n = ts_nodes_.back().get();
+    n->pooled = false;
+  }
+  n->next_free = nullptr;
+  n->cancelled = false;
+  return n;
+}
+
 void EventLoop::release_node(detail::CallbackNode* n) {
   n->fn.reset();
   ++n->generation;
   if (!n->pooled) {
-    delete n;
+    std::lock_guard<std::mutex> lock(ts_nodes_mutex_);
+    n->next_free = ts_free_;
+    ts_free_ = n;
     return;
   }
   n->next_free = free_nodes_;
@@ -221,7 +242,7 @@ Handle EventLoop::schedule_threadsafe(detail::CallbackNode* n) {
   uint64_t gen = n->generation;
   int32_t rc = vt_->call_soon_threadsafe(loop_, &n->timer.handle);
   if (rc != 0) {
-    delete n;
+    release_node(n);
     raise_for_code(rc, "call_soon_threadsafe");
   }
   return Handle(n, gen);
@@ -362,7 +383,9 @@ void EventLoop::default_exception_handler(const ExceptionContext& context) {
 
 void EventLoop::set_debug(bool enabled) {
   debug_ = enabled;
-  raise_for_code(vt_->set_debug(loop_, enabled ? 1 : 0, slow_callback_.count()), "set_debug");
+  // asyncio's set_debug works on a closed loop too.
+  int32_t rc = vt_->set_debug(loop_, enabled ? 1 : 0, slow_callback_.count());
+  if (rc != EDDY_ERR_CLOSED) raise_for_code(rc, "set_debug");
 }
 
 void EventLoop::set_slow_callback_duration(std::chrono::nanoseconds d) {

@@ -23,6 +23,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -145,8 +146,7 @@ class EventLoop {
   }
   template <class F>
   Handle call_soon_threadsafe(F&& fn) {
-    auto* n = new detail::CallbackNode;
-    n->pooled = false;
+    detail::CallbackNode* n = acquire_threadsafe_node();
     n->fn.emplace(std::forward<F>(fn));
     return schedule_threadsafe(n);
   }
@@ -250,6 +250,8 @@ class EventLoop {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
   }
   detail::CallbackNode* acquire_node();
+  // Any thread: a node from the cross-thread pool (below).
+  detail::CallbackNode* acquire_threadsafe_node();
   void release_node(detail::CallbackNode* n);
   Handle schedule_soon(detail::CallbackNode* n);
   Handle schedule_threadsafe(detail::CallbackNode* n);
@@ -276,6 +278,14 @@ class EventLoop {
   detail::CallbackNode* free_nodes_ = nullptr;
   size_t free_count_ = 0;
   std::vector<std::unique_ptr<detail::CallbackNode[]>> node_blocks_;
+  // Nodes for call_soon_threadsafe, taken on any thread and returned on the
+  // loop thread, under ts_nodes_mutex_. Like pooled nodes they live as long
+  // as the loop, so a Handle that outlives its callback never points at
+  // freed memory (its cancel() sees a newer generation and does nothing);
+  // their number is the peak of callbacks in flight, not the total.
+  std::mutex ts_nodes_mutex_;
+  detail::CallbackNode* ts_free_ = nullptr;
+  std::vector<std::unique_ptr<detail::CallbackNode>> ts_nodes_;
 
   // The task layer's list of tasks that are not done (all_tasks()).
   friend class detail::TaskCore;

@@ -39,6 +39,7 @@ TEST_P(ErrorsTest, ACallbackExceptionGoesToTheHandlerAndTheLoopGoesOn) {
   loop->run_forever();
   ASSERT_EQ(contexts.size(), 1u);
   EXPECT_THAT(contexts[0].message, HasSubstr("Exception in callback"));
+  EXPECT_FALSE(contexts[0].handle.empty()) << "asyncio's context names the handle";
   ASSERT_TRUE(contexts[0].exception);
   try {
     std::rethrow_exception(contexts[0].exception);

@@ -84,6 +84,14 @@ TEST_P(LifecycleTest, AClosedLoopRefusesEverything) {
   expect_closed([&] { loop->run_forever(); });
   expect_closed([&] { loop->run_once(); });
   expect_closed([&] { loop->call_soon_threadsafe([] {}); });
+  expect_closed([&] { loop->call_at(loop->time_ns(), [] {}); });
+  expect_closed([&] { loop->add_reader(0, [] {}); });
+  expect_closed([&] { loop->add_writer(1, [] {}); });
+  EXPECT_FALSE(loop->remove_reader(0));  // asyncio: False, no error
+  EXPECT_GT(loop->time(), 0.0);          // the clock still reads
+  // asyncio's stop() and set_debug() only set flags: no error when closed.
+  EXPECT_NO_THROW(loop->stop());
+  EXPECT_NO_THROW(loop->set_debug(true));
   eddy_handle h;
   eddy_handle_init(&h, [](eddy_handle*, int32_t) {});
   EXPECT_EQ(loop->vtable()->call_soon(loop->abi_loop(), &h), EDDY_ERR_CLOSED);
@@ -180,7 +188,9 @@ TEST_P(LifecycleTest, AHandleMayRescheduleItselfFromItsOwnCallback) {
   eddy_handle_init(&self.h, [](eddy_handle* h, int32_t status) {
     auto* s = reinterpret_cast<Self*>(h);
     if (status != 0) return;
-    if (++s->runs < 3) EXPECT_EQ(s->vt->call_soon(s->l, h), 0);
+    if (++s->runs < 3) {
+      EXPECT_EQ(s->vt->call_soon(s->l, h), 0);
+    }
   });
   ASSERT_EQ(self.vt->call_soon(self.l, &self.h), 0);
   for (int i = 0; i < 5; ++i) loop->run_once(0ns);
