@@ -60,7 +60,17 @@ absl::StatusOr<LoadedBackend> negotiate_entry(eddy_backend_negotiate_fn entry,
   in.abi_min = EDDY_ABI_VERSION(1, 0);
   in.abi_max = EDDY_ABI_VERSION_CURRENT;
   in.host = &kHost;
-  eddy_backend_desc desc{};
+  // The descriptor sits in front of a canary: a plugin that writes past the
+  // struct_size we gave it (ABI rule 3) is caught here instead of silently
+  // corrupting the host's stack.
+  constexpr unsigned char kCanary = 0xa5;
+  struct {
+    eddy_backend_desc desc;
+    unsigned char canary[256];
+  } guarded;
+  std::memset(&guarded, 0, sizeof guarded);
+  std::memset(guarded.canary, kCanary, sizeof guarded.canary);
+  eddy_backend_desc& desc = guarded.desc;
   desc.struct_size = sizeof(desc);
 
   int32_t rc;
@@ -70,6 +80,14 @@ absl::StatusOr<LoadedBackend> negotiate_entry(eddy_backend_negotiate_fn entry,
     return absl::InternalError(
         absl::StrFormat("%s: plugin threw a C++ exception out of %s (%s); it breaks ABI rule 4",
                         path, EDDY_BACKEND_ENTRY_SYMBOL, describe_exception(std::current_exception())));
+  }
+  bool overrun = desc.struct_size > sizeof(desc);
+  for (unsigned char c : guarded.canary) overrun |= c != kCanary;
+  if (overrun) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: the plugin wrote past the host's %d-byte eddy_backend_desc (it reports %d bytes); "
+        "it breaks ABI rule 3 (honour the caller's struct_size)",
+        path, sizeof(desc), desc.struct_size));
   }
   if (rc == EDDY_ERR_INCOMPATIBLE) {
     return absl::FailedPreconditionError(absl::StrFormat(
@@ -87,6 +105,13 @@ absl::StatusOr<LoadedBackend> negotiate_entry(eddy_backend_negotiate_fn entry,
         path, EDDY_ABI_MAJOR(desc.abi_version), EDDY_ABI_MINOR(desc.abi_version),
         EDDY_ABI_MAJOR(in.abi_min), EDDY_ABI_MINOR(in.abi_min), EDDY_ABI_MAJOR(in.abi_max),
         EDDY_ABI_MINOR(in.abi_max)));
+  }
+  // An older plugin may answer with a smaller descriptor, but ABI 1.0's
+  // fields (up to the vtable) must all be there.
+  if (desc.struct_size < offsetof(eddy_backend_desc, vtable) + sizeof(desc.vtable)) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: the plugin's eddy_backend_desc is %d bytes, too small for ABI 1.0 (%d)", path,
+        desc.struct_size, offsetof(eddy_backend_desc, vtable) + sizeof(desc.vtable)));
   }
   if (!valid_name(desc.name)) {
     return absl::FailedPreconditionError(absl::StrFormat(

@@ -29,6 +29,7 @@ CHECK_OFFSET(eddy_timer, handle, 24);
 CHECK_SIZE(eddy_timer, 56);
 
 CHECK_OFFSET(eddy_host, struct_size, 0);
+CHECK_OFFSET(eddy_host, reserved, 4);
 CHECK_OFFSET(eddy_host, arg, 8);
 CHECK_OFFSET(eddy_host, log, 16);
 CHECK_SIZE(eddy_host, 24);
@@ -55,6 +56,7 @@ CHECK_OFFSET(eddy_loop_config, slow_callback, 40);
 CHECK_SIZE(eddy_loop_config, 48);
 
 CHECK_OFFSET(eddy_loop_vtable, struct_size, 0);
+CHECK_OFFSET(eddy_loop_vtable, reserved, 4);
 CHECK_OFFSET(eddy_loop_vtable, loop_create, 8);
 CHECK_OFFSET(eddy_loop_vtable, loop_destroy, 16);
 CHECK_OFFSET(eddy_loop_vtable, call_soon, 24);
@@ -80,6 +82,7 @@ CHECK_SIZE(eddy_loop_vtable, 168);
 CHECK_OFFSET(eddy_negotiate_in, struct_size, 0);
 CHECK_OFFSET(eddy_negotiate_in, abi_min, 4);
 CHECK_OFFSET(eddy_negotiate_in, abi_max, 8);
+CHECK_OFFSET(eddy_negotiate_in, reserved, 12);
 CHECK_OFFSET(eddy_negotiate_in, host, 16);
 CHECK_SIZE(eddy_negotiate_in, 24);
 
@@ -90,10 +93,45 @@ CHECK_OFFSET(eddy_backend_desc, version, 16);
 CHECK_OFFSET(eddy_backend_desc, description, 24);
 CHECK_OFFSET(eddy_backend_desc, capabilities, 32);
 CHECK_OFFSET(eddy_backend_desc, priority, 40);
+CHECK_OFFSET(eddy_backend_desc, reserved, 44);
 CHECK_OFFSET(eddy_backend_desc, probe, 48);
 CHECK_OFFSET(eddy_backend_desc, vtable, 56);
 CHECK_SIZE(eddy_backend_desc, 64);
 #endif
+
+/* Values are ABI too: codes, flags and bits never change meaning. */
+#define CHECK_VALUE(expr, value) _Static_assert((expr) == (value), #expr " changed value")
+CHECK_VALUE(EDDY_ERR_BASE, -10000);
+CHECK_VALUE(EDDY_ERR_INCOMPATIBLE, -10001);
+CHECK_VALUE(EDDY_ERR_NOT_SUPPORTED, -10002);
+CHECK_VALUE(EDDY_ERR_INTERNAL, -10003);
+CHECK_VALUE(EDDY_ERR_CLOSED, -10004);
+CHECK_VALUE(EDDY_ERR_RUNNING, -10005);
+CHECK_VALUE(EDDY_ERR_BUSY, -10006);
+CHECK_VALUE(EDDY_ERR_NOT_QUEUED, -10007);
+CHECK_VALUE(EDDY_ERR_CANCELLED, -10008);
+CHECK_VALUE(EDDY_ERR_BAD_STRUCT, -10009);
+CHECK_VALUE(EDDY_ERR_NOT_PLUGIN, -10010);
+CHECK_VALUE(EDDY_ERR_UNAVAILABLE, -10011);
+CHECK_VALUE(EDDY_ERR_NOT_FOUND, -10012);
+CHECK_VALUE(EDDY_ERR_CLOSE_RUNNING, -10013);
+CHECK_VALUE(EDDY_ERR_STOPPED, -10014);
+CHECK_VALUE(EDDY_READABLE, 0x1u);
+CHECK_VALUE(EDDY_WRITABLE, 0x2u);
+CHECK_VALUE(EDDY_ERROR, 0x4u);
+CHECK_VALUE(EDDY_HANGUP, 0x8u);
+CHECK_VALUE(EDDY_EVENT_READINESS, 1u);
+CHECK_VALUE(EDDY_EVENT_COMPLETION, 2u);
+CHECK_VALUE(EDDY_LOOP_FLAG_DEBUG, 0x1u);
+CHECK_VALUE(EDDY_CAP_THREADSAFE_WAKEUP, 0x1ull);
+CHECK_VALUE(EDDY_CAP_NS_TIMERS, 0x2ull);
+CHECK_VALUE(EDDY_CAP_NATIVE_HANDLE, 0x4ull);
+CHECK_VALUE(EDDY_CAP_SIGNALS, 0x8ull);
+CHECK_VALUE(EDDY_CAP_CHILD_WATCH, 0x10ull);
+CHECK_VALUE(EDDY_CAP_COMPLETION_IO, 0x20ull);
+CHECK_VALUE(EDDY_CAP_FORK_REINIT, 0x40ull);
+CHECK_VALUE(EDDY_LOG_DEBUG, 10);
+CHECK_VALUE(EDDY_LOG_ERROR, 40);
 
 static int failures = 0;
 #define EXPECT(cond)                                              \
@@ -116,6 +154,11 @@ int main(void) {
   EXPECT(strcmp(eddy_err_name(-9), "errno") == 0);
   EXPECT(strlen(eddy_strerror(-9)) > 0); /* strerror(EBADF) */
   EXPECT(strcmp(eddy_strerror(12345), "unknown error") == 0);
+  EXPECT(strcmp(eddy_err_name(12345), "unknown") == 0);
+  EXPECT(strcmp(eddy_strerror(0), "success") == 0);
+  EXPECT(strcmp(eddy_err_name(EDDY_ERR_STOPPED), "EDDY_ERR_STOPPED") == 0);
+  EXPECT(strcmp(eddy_strerror(EDDY_ERR_CLOSE_RUNNING), "Cannot close a running event loop") == 0);
+  EXPECT(strcmp(eddy_strerror(EDDY_ERR_RUNNING), "This event loop is already running") == 0);
   EXPECT(EDDY_ERR_INCOMPATIBLE < EDDY_ERR_BASE && EDDY_ERR_STOPPED > EDDY_ERR_BASE - 1000);
 
   eddy_timer_init(&t, 0);

@@ -19,14 +19,14 @@ std::unique_ptr<eddy::backend::Poller> make_poller() {
   return std::make_unique<eddy::backends::epoll::EpollPoller>();
 }
 
-int32_t probe_ok(const eddy_host*, char*, size_t) { return 0; }
+[[maybe_unused]] int32_t probe_ok(const eddy_host*, char*, size_t) { return 0; }
 
-int32_t probe_fails(const eddy_host*, char* reason, size_t size) {
+[[maybe_unused]] int32_t probe_fails(const eddy_host*, char* reason, size_t size) {
   std::snprintf(reason, size, "fake: the frobnicator is missing on this machine");
   return -ENODEV;
 }
 
-int32_t probe_throws(const eddy_host*, char*, size_t) {
+[[maybe_unused]] int32_t probe_throws(const eddy_host*, char*, size_t) {
   throw std::runtime_error("probe exploded");
 }
 
@@ -75,6 +75,7 @@ struct FutureDesc {
 
 #ifndef FAKE_NO_ENTRY
 FAKE_EXPORT int32_t eddy_backend_negotiate(const eddy_negotiate_in* in, eddy_backend_desc* out) {
+  (void)in;
 #ifdef FAKE_NEGOTIATE_THROWS
   throw std::runtime_error("negotiate exploded");
 #endif
@@ -92,9 +93,18 @@ FAKE_EXPORT int32_t eddy_backend_negotiate(const eddy_negotiate_in* in, eddy_bac
   d.v1.probe = kSpec.probe;
   d.v1.vtable = &kVtable;
   d.added_in_1_5 = 42;
+#if defined(FAKE_OVERRUN)
+  // Broken: writes its whole, larger descriptor whatever the host's size.
+  std::memcpy(out, &d, sizeof d);
+#elif defined(FAKE_SMALL_DESC)
+  // Broken: claims a descriptor that ends before the vtable.
+  std::memcpy(out, &d, offsetof(eddy_backend_desc, probe));
+  out->struct_size = offsetof(eddy_backend_desc, probe);
+#else
   size_t n = out->struct_size < sizeof d ? out->struct_size : sizeof d;
   std::memcpy(out, &d, n);
   out->struct_size = static_cast<uint32_t>(n);
+#endif
   return 0;
 }
 #else

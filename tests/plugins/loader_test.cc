@@ -69,6 +69,17 @@ TEST(LoaderTest, AThrowingNegotiateIsContained) {
   EXPECT_THAT(msg, HasSubstr("negotiate exploded"));
 }
 
+TEST(LoaderTest, APluginWritingPastTheHostsDescriptorIsRefused) {
+  std::string msg = load_error(fake("overrun"));
+  EXPECT_THAT(msg, HasSubstr("fake-overrun.so"));
+  EXPECT_THAT(msg, HasSubstr("wrote past the host's"));
+  EXPECT_THAT(msg, HasSubstr("ABI rule 3"));
+}
+
+TEST(LoaderTest, ADescriptorTooSmallForAbi10IsRefused) {
+  EXPECT_THAT(load_error(fake("small-desc")), HasSubstr("too small for ABI 1.0"));
+}
+
 TEST(LoaderTest, AMalformedNameIsRefused) {
   EXPECT_THAT(load_error(fake("bad-name")), HasSubstr("name is missing or malformed"));
 }
