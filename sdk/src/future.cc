@@ -22,27 +22,30 @@ FutureBase::~FutureBase() {
   for (DoneCallback& cb : callbacks_) {
     if (cb.destroy) cb.destroy(cb.ctx);
   }
-  if (state_ == State::kFinished && exception_ && !retrieved_) {
-    // asyncio reports this from __del__; the loop may be gone by now.
-    ExceptionContext ctx;
-    ctx.message = is_task() ? "Task exception was never retrieved"
-                            : "Future exception was never retrieved";
-    ctx.exception = exception_;
-    ctx.future = describe();
-    if (loop_alive(loop_)) {
-      loop_->call_exception_handler(ctx);
-    } else {
-      loop_ = nullptr;
-      std::string msg = ctx.message + "\nfuture: " + ctx.future;
-      try {
-        std::rethrow_exception(exception_);
-      } catch (const std::exception& e) {
-        msg += std::string("\nException: ") + e.what();
-      } catch (...) {
-      }
-      log(EDDY_LOG_ERROR, msg);
-    }
+  report_unretrieved();
+}
+
+void FutureBase::report_unretrieved() {
+  if (state_ != State::kFinished || !exception_ || retrieved_) return;
+  retrieved_ = true;
+  // asyncio reports this from __del__; the loop may be gone by now.
+  ExceptionContext ctx;
+  ctx.message = is_task() ? "Task exception was never retrieved"
+                          : "Future exception was never retrieved";
+  ctx.exception = exception_;
+  ctx.future = describe();
+  if (loop_alive(loop_)) {
+    loop_->call_exception_handler(ctx);
+    return;
   }
+  std::string msg = ctx.message + "\nfuture: " + ctx.future;
+  try {
+    std::rethrow_exception(exception_);
+  } catch (const std::exception& e) {
+    msg += std::string("\nException: ") + e.what();
+  } catch (...) {
+  }
+  log(EDDY_LOG_ERROR, msg);
 }
 
 std::string FutureBase::describe() const {

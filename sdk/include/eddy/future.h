@@ -137,6 +137,9 @@ class FutureBase {
   // Marks the state and schedules every callback.
   void finish(State s);
   void mark_retrieved() { retrieved_ = true; }
+  // Reports an exception nobody retrieved (once). Derived classes call it
+  // from their destructor, while describe() still knows what they are.
+  void report_unretrieved();
 
   EventLoop* loop_;
   std::exception_ptr exception_;

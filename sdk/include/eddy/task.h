@@ -96,6 +96,7 @@ class TaskState final : public FutureState<T>, public TaskCore {
     coro_.mark_started();
     resume_point_ = coro_.handle();
   }
+  ~TaskState() override { this->report_unretrieved(); }
   bool cancel(std::string msg = {}) override { return cancel_task(msg); }
   bool is_task() const override { return true; }
   std::string describe() const override;
