@@ -48,7 +48,14 @@ class [[nodiscard]] AsyncGenerator {
         if (detail::Driver* d = detail::current_driver()) d->rethrow_injected();
       }
     };
-    Yield final_suspend() noexcept { return {}; }
+    struct Final {
+      bool await_ready() const noexcept { return false; }
+      std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) noexcept {
+        return h.promise().consumer_;
+      }
+      void await_resume() const noexcept {}
+    };
+    Final final_suspend() noexcept { return {}; }
     template <class U>
     Yield yield_value(U&& v) {
       current_.emplace(std::forward<U>(v));
