@@ -6,9 +6,11 @@
 
 namespace {
 std::atomic<uint64_t> g_allocations{0};
+std::atomic<uint64_t> g_bytes{0};
 
 void* counted_alloc(std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
+  g_bytes.fetch_add(n, std::memory_order_relaxed);
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
@@ -23,6 +25,7 @@ void* counted_aligned_alloc(std::size_t n, std::align_val_t al) {
 
 namespace eddy::bench {
 uint64_t allocation_count() { return g_allocations.load(std::memory_order_relaxed); }
+uint64_t allocated_bytes() { return g_bytes.load(std::memory_order_relaxed); }
 }  // namespace eddy::bench
 
 void* operator new(std::size_t n) { return counted_alloc(n); }

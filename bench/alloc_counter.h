@@ -15,6 +15,8 @@ namespace eddy::bench {
 
 // Allocations made through operator new since the program started.
 uint64_t allocation_count();
+// Bytes requested through operator new since the program started.
+uint64_t allocated_bytes();
 
 }  // namespace eddy::bench
 

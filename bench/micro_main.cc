@@ -4,6 +4,7 @@
 
 namespace eddy::bench {
 void register_loop_benchmarks();
+void register_task_benchmarks();
 #ifdef EDDY_BENCH_RAW_UV
 void register_raw_uv_benchmarks();
 #endif
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   eddy::bench::register_loop_benchmarks();
+  eddy::bench::register_task_benchmarks();
 #ifdef EDDY_BENCH_RAW_UV
   eddy::bench::register_raw_uv_benchmarks();
 #endif
