@@ -16,11 +16,22 @@ thread_local Driver* t_driver = nullptr;
 Driver* current_driver() { return t_driver; }
 void set_current_driver(Driver* d) { t_driver = d; }
 
+namespace {
+void wake_task(void* ctx, FutureBase&, uintptr_t) {
+  // Not used through run_callback: task waiters are woken directly.
+  (void)ctx;
+}
+}  // namespace
+
 FutureBase::FutureBase(EventLoop* loop) : loop_(loop) {}
 
 FutureBase::~FutureBase() {
   for (DoneCallback& cb : callbacks_) {
-    if (cb.destroy) cb.destroy(cb.ctx);
+    if (cb.tag == 1 && cb.fn == &wake_task) {
+      static_cast<TaskCore*>(cb.ctx)->future()->release();  // a task that waited in vain
+    } else if (cb.destroy) {
+      cb.destroy(cb.ctx);
+    }
   }
   report_unretrieved();
 }
@@ -123,12 +134,7 @@ size_t FutureBase::remove_callback(uint64_t id) {
   return n;
 }
 
-namespace {
-void wake_task(void* ctx, FutureBase&, uintptr_t) {
-  // Not used through run_callback: task waiters are woken directly.
-  (void)ctx;
-}
-}  // namespace
+
 
 void FutureBase::add_task_waiter(TaskCore* task) {
   // tag 1 marks a task waiter; it holds a reference on the task's future.

@@ -14,12 +14,15 @@ TaskCore::TaskCore(EventLoop* loop, FutureBase* future, std::string name)
   next_ = loop->tasks_;
   if (next_) next_->prev_ = this;
   loop->tasks_ = this;
+  linked_ = true;
 }
 
 TaskCore::~TaskCore() { unlink(); }
 
 void TaskCore::unlink() {
-  if (!prev_ && loop_->tasks_ != this) return;  // not linked
+  // Not linked any more: done, or abandoned by a loop that may be gone.
+  if (!linked_) return;
+  linked_ = false;
   if (prev_) {
     prev_->next_ = next_;
   } else {

@@ -96,9 +96,12 @@ auto EventLoop::run_in_executor(ThreadPoolExecutor* executor, F fn, Args... args
     absl::MutexLock lock(&guard->mu);
     if (!guard->loop) return;  // the loop is gone; nobody can observe the result
     try {
-      guard->loop->call_soon_threadsafe([st, out = std::move(out)]() mutable {
-        detail::Ref<detail::FutureState<R>> keep(st);
-        st->release();
+      // The reference taken above travels with the callback and is dropped
+      // on the loop thread, whether the callback runs or the loop closes
+      // first and hands it back unrun.
+      guard->loop->call_soon_threadsafe([keep = detail::Ref<detail::FutureState<R>>::adopt(st),
+                                         out = std::move(out)]() mutable {
+        detail::FutureState<R>* st = keep.get();
         if (st->done()) return;  // cancelled while the job ran
         if (!out.has_value()) {
           st->set_exception(out.exception());

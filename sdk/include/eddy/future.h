@@ -191,6 +191,12 @@ class Ref {
   explicit Ref(S* s) : s_(s) {
     if (s_) s_->add_ref();
   }
+  // Takes over a reference already counted (no add_ref).
+  static Ref adopt(S* s) {
+    Ref r;
+    r.s_ = s;
+    return r;
+  }
   Ref(const Ref& o) : Ref(o.s_) {}
   Ref(Ref&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
   Ref& operator=(Ref o) noexcept {

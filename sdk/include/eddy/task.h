@@ -83,6 +83,7 @@ class TaskCore : public Driver {
   } step_{};
   bool scheduled_ = false;
   bool sleeping_ = false;
+  bool linked_ = false;  // on the loop's list of unfinished tasks
   int num_cancels_requested_ = 0;
   mutable std::string name_;
   uint64_t id_;
@@ -101,6 +102,11 @@ class TaskState final : public FutureState<T>, public TaskCore {
   bool is_task() const override { return true; }
   std::string describe() const override;
   void abandon() override {
+    // Leave the future we wait on first: it must not wake (or keep) us.
+    if (fut_waiter_) {
+      fut_waiter_->remove_task_waiter(this);
+      fut_waiter_ = nullptr;
+    }
     coro_ = Coro<T>();
     unlink();
     if (!this->done()) FutureBase::cancel("task abandoned: its loop was closed");

@@ -113,8 +113,22 @@ Coro<int> nested(int depth) {
   co_return 1 + co_await nested(depth - 1);
 }
 
+// Symmetric transfer is a tail call; sanitizer builds disable tail calls in
+// g++, and their frames are large, so there the depth is a thousand.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int kNestedDepth = 1'000;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr int kNestedDepth = 1'000;
+#else
+constexpr int kNestedDepth = 1'000'000;
+#endif
+#else
+constexpr int kNestedDepth = 1'000'000;
+#endif
+
 TEST_P(TaskBasicTest, AMillionNestedSynchronousAwaitsDoNotOverflowTheStack) {
-  EXPECT_EQ(run_coro(nested(1'000'000)), 1'000'000);
+  EXPECT_EQ(run_coro(nested(kNestedDepth)), kNestedDepth);
 }
 
 TEST_P(TaskBasicTest, RunUntilCompleteReturnsOrRethrows) {
