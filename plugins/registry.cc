@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,7 +16,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "eddy/backends.h"
 #include "loader.h"
 
@@ -46,10 +46,10 @@ class Registry {
  public:
   // The table for a given extra directory, discovered once per distinct set
   // of directories.
-  std::vector<Entry> entries(const std::string& extra_dir) ABSL_LOCKS_EXCLUDED(mu_) {
+  std::vector<Entry> entries(const std::string& extra_dir) {
     std::vector<std::string> dirs = search_dirs(extra_dir);
     std::string key = absl::StrJoin(dirs, "\n");
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (key != key_ || table_.empty()) {
       table_ = discover(dirs);
       key_ = key;
@@ -57,8 +57,8 @@ class Registry {
     return table_;
   }
 
-  absl::StatusOr<LoadedBackend> load_file(const std::string& path) ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
+  absl::StatusOr<LoadedBackend> load_file(const std::string& path) {
+    std::lock_guard<std::mutex> lock(mu_);
     return load_cached(path);
   }
 
@@ -101,15 +101,13 @@ class Registry {
     return base.substr(0, base.size() - std::strlen(kSuffix));
   }
 
-  absl::StatusOr<LoadedBackend> load_cached(const std::string& path)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  absl::StatusOr<LoadedBackend> load_cached(const std::string& path) /* mu_ held */ {
     auto it = loaded_.find(path);
     if (it == loaded_.end()) it = loaded_.emplace(path, load_plugin(path)).first;
     return it->second;
   }
 
-  std::vector<Entry> discover(const std::vector<std::string>& dirs)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  std::vector<Entry> discover(const std::vector<std::string>& dirs) /* mu_ held */ {
     std::vector<Entry> table;
     std::map<std::string, std::string> first_path;  // name -> path that won
     auto add = [&](absl::StatusOr<LoadedBackend> lb, const std::string& path) {
@@ -145,11 +143,13 @@ class Registry {
     return table;
   }
 
-  absl::Mutex mu_;
-  std::string key_ ABSL_GUARDED_BY(mu_);
-  std::vector<Entry> table_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, absl::StatusOr<LoadedBackend>> loaded_ ABSL_GUARDED_BY(mu_);
-  std::optional<absl::StatusOr<LoadedBackend>> builtin_ ABSL_GUARDED_BY(mu_);
+  // std::mutex, not absl::Mutex: Debian's Abseil is not built for TSan, so
+  // its Mutex is invisible to it and every guarded access would be reported.
+  std::mutex mu_;
+  std::string key_;
+  std::vector<Entry> table_;
+  std::map<std::string, absl::StatusOr<LoadedBackend>> loaded_;
+  std::optional<absl::StatusOr<LoadedBackend>> builtin_;
 };
 
 Registry& registry() {

@@ -115,7 +115,7 @@ EventLoop::EventLoop(const LoopOptions& options) {
 EventLoop::~EventLoop() {
   if (guard_) {
     // Worker threads stop posting results here from now on.
-    absl::MutexLock lock(&guard_->mu);
+    std::lock_guard<std::mutex> lock(guard_->mu);
     guard_->loop = nullptr;
   }
   if (default_executor_) default_executor_->shutdown(true);

@@ -17,7 +17,7 @@ ThreadPoolExecutor::ThreadPoolExecutor(size_t max_workers, std::string thread_na
 ThreadPoolExecutor::~ThreadPoolExecutor() { shutdown(true); }
 
 void ThreadPoolExecutor::submit(absl::AnyInvocable<void()> job) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (shutdown_) throw RuntimeError("cannot schedule new futures after shutdown");
   queue_.push_back(std::move(job));
   // A new thread only when nobody is idle, as Python's pool does.
@@ -27,22 +27,20 @@ void ThreadPoolExecutor::submit(absl::AnyInvocable<void()> job) {
     std::string name = absl::StrFormat("%s_%d", prefix_, workers_.size() - 1).substr(0, 15);
     pthread_setname_np(workers_.back().native_handle(), name.c_str());
   }
+  work_cv_.notify_one();
 }
 
 void ThreadPoolExecutor::worker_main() {
   for (;;) {
     absl::AnyInvocable<void()> job;
     {
-      absl::MutexLock lock(&mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       ++idle_;
-      mu_.Await(absl::Condition(
-          +[](ThreadPoolExecutor* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return !self->queue_.empty() || self->shutdown_;
-          },
-          this));
+      work_cv_.wait(lock, [this] { return !queue_.empty() || shutdown_; });
       --idle_;
       if (queue_.empty()) {
         --running_;
+        done_cv_.notify_all();
         return;  // shut down and drained
       }
       job = std::move(queue_.front());
@@ -53,36 +51,25 @@ void ThreadPoolExecutor::worker_main() {
 }
 
 bool ThreadPoolExecutor::shutdown(bool wait, std::chrono::nanoseconds timeout) {
-  {
-    absl::MutexLock lock(&mu_);
-    shutdown_ = true;
-    if (!wait) return true;
-    if (timeout.count() >= 0) {
-      bool finished = mu_.AwaitWithTimeout(
-          absl::Condition(
-              +[](ThreadPoolExecutor* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                return self->running_ == 0;
-              },
-              this),
-          absl::FromChrono(timeout));
-      if (!finished) {
-        // Leave the blocked workers to finish on their own; the caller must
-        // then keep this object alive (EventLoop leaks it on purpose).
-        for (auto& w : workers_) w.detach();
-        workers_.clear();
-        return false;
-      }
-    }
-  }
   std::vector<std::thread> workers;
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    shutdown_ = true;
+    work_cv_.notify_all();
+    if (!wait) return true;
+    if (timeout.count() >= 0 &&
+        !done_cv_.wait_for(lock, timeout, [this] { return running_ == 0; })) {
+      // Leave the blocked workers to finish on their own; the caller must
+      // then keep this object alive (EventLoop leaks it on purpose).
+      for (auto& w : workers_) w.detach();
+      workers_.clear();
+      return false;
+    }
     workers.swap(workers_);
   }
   for (auto& w : workers) {
     if (w.joinable()) w.join();
   }
-  workers_.clear();
   return true;
 }
 

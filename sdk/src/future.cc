@@ -2,7 +2,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "eddy/log.h"
 #include "eddy/task.h"
 
@@ -213,8 +213,8 @@ namespace {
 // Process-wide and never destroyed: loops owned by thread_local or static
 // objects are destroyed after any ordinary static would be.
 struct LiveLoops {
-  absl::Mutex mu;
-  absl::flat_hash_set<const EventLoop*> loops ABSL_GUARDED_BY(mu);
+  std::mutex mu;  // std::mutex: visible to TSan (see plugins/registry.cc)
+  absl::flat_hash_set<const EventLoop*> loops;
 };
 LiveLoops& live_loops() {
   static LiveLoops* l = new LiveLoops;
@@ -225,13 +225,13 @@ LiveLoops& live_loops() {
 bool loop_alive(const EventLoop* loop) {
   if (!loop) return false;
   LiveLoops& l = live_loops();
-  absl::MutexLock lock(&l.mu);
+  std::lock_guard<std::mutex> lock(l.mu);
   return l.loops.contains(loop);
 }
 
 void register_loop(const EventLoop* loop, bool alive) {
   LiveLoops& l = live_loops();
-  absl::MutexLock lock(&l.mu);
+  std::lock_guard<std::mutex> lock(l.mu);
   if (alive) {
     l.loops.insert(loop);
   } else {

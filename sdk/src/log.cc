@@ -3,14 +3,14 @@
 #include <cstdio>
 #include <string>
 
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 #include "eddy/loop_abi.h"
 
 namespace eddy {
 namespace {
 
-absl::Mutex& sink_mutex() {
-  static absl::Mutex* mu = new absl::Mutex;
+std::mutex& sink_mutex() {
+  static std::mutex* mu = new std::mutex;
   return *mu;
 }
 LogSink& sink() {
@@ -28,7 +28,7 @@ const char* level_name(int32_t level) {
 }  // namespace
 
 void log(int32_t level, std::string_view message) {
-  absl::MutexLock lock(&sink_mutex());
+  std::lock_guard<std::mutex> lock(sink_mutex());
   if (sink()) {
     sink()(level, message);
     return;
@@ -42,7 +42,7 @@ void log(int32_t level, std::string_view message) {
 }
 
 LogSink set_log_sink(LogSink s) {
-  absl::MutexLock lock(&sink_mutex());
+  std::lock_guard<std::mutex> lock(sink_mutex());
   LogSink old = std::move(sink());
   sink() = std::move(s);
   return old;

@@ -17,18 +17,19 @@
 #define EDDY_EXECUTOR_H_
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
-#include "absl/synchronization/mutex.h"
 #include "eddy/future.h"
 
 namespace eddy {
@@ -53,12 +54,15 @@ class ThreadPoolExecutor {
 
  private:
   void worker_main();
-  absl::Mutex mu_;
-  std::deque<absl::AnyInvocable<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  // std::mutex, not absl::Mutex: Debian's Abseil is not built for TSan.
+  std::mutex mu_;
+  std::condition_variable work_cv_;  // queue_ not empty, or shutdown_
+  std::condition_variable done_cv_;  // running_ dropped
+  std::deque<absl::AnyInvocable<void()>> queue_;  // guarded by mu_, as below
   std::vector<std::thread> workers_;
-  size_t idle_ ABSL_GUARDED_BY(mu_) = 0;
-  size_t running_ ABSL_GUARDED_BY(mu_) = 0;
-  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  size_t idle_ = 0;
+  size_t running_ = 0;
+  bool shutdown_ = false;
   size_t max_workers_;
   std::string prefix_;
 };
@@ -66,8 +70,8 @@ class ThreadPoolExecutor {
 namespace detail {
 // Lets worker threads post results only while their loop exists.
 struct LoopGuard {
-  absl::Mutex mu;
-  EventLoop* loop ABSL_GUARDED_BY(mu);
+  std::mutex mu;
+  EventLoop* loop;  // guarded by mu
 };
 }  // namespace detail
 
@@ -93,7 +97,7 @@ auto EventLoop::run_in_executor(ThreadPoolExecutor* executor, F fn, Args... args
     } catch (...) {
       out = Outcome<R>(std::current_exception());
     }
-    absl::MutexLock lock(&guard->mu);
+    std::lock_guard<std::mutex> lock(guard->mu);
     if (!guard->loop) return;  // the loop is gone; nobody can observe the result
     try {
       // The reference taken above travels with the callback and is dropped
