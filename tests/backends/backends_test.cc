@@ -168,5 +168,21 @@ TEST(BackendsTest, EddyInfoShowsLibraryVersions) {
   if (have("event")) EXPECT_THAT(out, HasSubstr(std::string("libevent ") + event_get_version()));
 }
 
+TEST(BackendsTest, AnUnavailableIoUringFallsBackToEpollAndSaysWhy) {
+  // EDDY_IO_URING_FAKE_ERRNO makes the io_uring probe fail as if seccomp
+  // refused io_uring_setup (EPERM = 1); see backends/io_uring/README.md.
+  std::string info = run(std::string("EDDY_IO_URING_FAKE_ERRNO=1 ") + EDDY_INFO_PATH + " 2>&1");
+  EXPECT_THAT(info, HasSubstr("selected: epoll"));
+  EXPECT_THAT(info, HasSubstr("unavailable: io_uring_setup was refused"));
+  std::string out =
+      run(std::string("EDDY_IO_URING_FAKE_ERRNO=1 EDDY_BACKEND=io_uring ") + WHICH_BACKEND_PATH + " 2>&1");
+  EXPECT_THAT(out, HasSubstr("backend 'io_uring'"));
+  EXPECT_THAT(out, HasSubstr("seccomp"));
+  // Without the hook, io_uring works on this kernel.
+  if (have("io_uring")) {
+    EXPECT_EQ(run(std::string("EDDY_BACKEND=io_uring ") + WHICH_BACKEND_PATH), "io_uring 2\n");
+  }
+}
+
 }  // namespace
 }  // namespace eddy
