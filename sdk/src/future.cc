@@ -68,9 +68,14 @@ void FutureBase::check_pending(const char* what) const {
   if (state_ != State::kPending) throw InvalidStateError(absl::StrFormat("%s: invalid state (%s)", what, describe()));
 }
 
+const std::string& FutureBase::cancel_message() const {
+  static const std::string* const kEmpty = new std::string;
+  return cancel_message_ ? *cancel_message_ : *kEmpty;
+}
+
 bool FutureBase::cancel(std::string msg) {
   if (state_ != State::kPending) return false;
-  cancel_message_ = std::move(msg);
+  if (!msg.empty()) cancel_message_ = std::make_unique<std::string>(std::move(msg));
   finish(State::kCancelled);
   return true;
 }
@@ -80,7 +85,7 @@ void FutureBase::check_result() {
     case State::kPending:
       throw InvalidStateError("Result is not set.");
     case State::kCancelled:
-      throw CancelledError(cancel_message_);
+      throw CancelledError(cancel_message());
     case State::kFinished:
       retrieved_ = true;
       if (exception_) std::rethrow_exception(exception_);
@@ -89,7 +94,7 @@ void FutureBase::check_result() {
 
 std::exception_ptr FutureBase::exception() {
   if (state_ == State::kPending) throw InvalidStateError("Exception is not set.");
-  if (state_ == State::kCancelled) throw CancelledError(cancel_message_);
+  if (state_ == State::kCancelled) throw CancelledError(cancel_message());
   retrieved_ = true;
   return exception_;
 }
@@ -111,7 +116,7 @@ void FutureBase::set_exception(std::exception_ptr e) {
 
 uint64_t FutureBase::add_callback(void (*fn)(void*, FutureBase&, uintptr_t), void* ctx,
                                   uintptr_t tag, void (*destroy)(void*)) {
-  DoneCallback cb{fn, ctx, tag, next_callback_id_++, destroy};
+  DoneCallback cb{fn, ctx, destroy, static_cast<uint32_t>(tag), next_callback_id_++};
   if (state_ != State::kPending) {
     run_callback(this, cb);
   } else {
@@ -139,7 +144,7 @@ size_t FutureBase::remove_callback(uint64_t id) {
 void FutureBase::add_task_waiter(TaskCore* task) {
   // tag 1 marks a task waiter; it holds a reference on the task's future.
   task->future()->add_ref();
-  callbacks_.push_back(DoneCallback{&wake_task, task, 1, next_callback_id_++, nullptr});
+  callbacks_.push_back(DoneCallback{&wake_task, task, nullptr, 1, next_callback_id_++});
 }
 
 void FutureBase::remove_task_waiter(TaskCore* task) {

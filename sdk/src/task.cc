@@ -7,9 +7,9 @@ namespace eddy {
 namespace detail {
 
 TaskCore::TaskCore(EventLoop* loop, FutureBase* future, std::string name)
-    : loop_(loop), future_(future), name_(std::move(name)), id_(++loop->task_counter_) {
-  eddy_timer_init(&step_.timer, &TaskCore::step_thunk);
-  step_.owner = this;
+    : future_(future), id_(++loop->task_counter_) {
+  if (!name.empty()) name_ = std::make_unique<std::string>(std::move(name));
+  eddy_timer_init(&step_timer_, &TaskCore::step_thunk);
   // Link into the loop's list of unfinished tasks.
   next_ = loop->tasks_;
   if (next_) next_->prev_ = this;
@@ -26,32 +26,33 @@ void TaskCore::unlink() {
   if (prev_) {
     prev_->next_ = next_;
   } else {
-    loop_->tasks_ = next_;
+    loop()->tasks_ = next_;
   }
   if (next_) next_->prev_ = prev_;
   next_ = prev_ = nullptr;
 }
 
 const std::string& TaskCore::name() const {
-  if (name_.empty()) name_ = absl::StrFormat("Task-%d", id_);
-  return name_;
+  if (!name_) name_ = std::make_unique<std::string>(absl::StrFormat("Task-%d", id_));
+  return *name_;
 }
 
 void TaskCore::schedule() {
   if (scheduled_ || sleeping_) return;
   scheduled_ = true;
   future_->add_ref();  // the loop's reference while the step is queued
-  loop_->call_soon_raw(&step_.timer.handle);
+  loop()->call_soon_raw(&step_timer_.handle);
 }
 
 void TaskCore::sleep_until(int64_t when) {
-  if (when <= loop_->time_ns()) {
+  EventLoop* loop = this->loop();
+  if (when <= loop->time_ns()) {
     schedule();
     return;
   }
   sleeping_ = true;
   future_->add_ref();
-  int32_t rc = loop_->vtable()->call_at(loop_->abi_loop(), &step_.timer, when);
+  int32_t rc = loop->vtable()->call_at(loop->abi_loop(), &step_timer_, when);
   if (rc != 0) {
     sleeping_ = false;
     future_->release();
@@ -60,9 +61,10 @@ void TaskCore::sleep_until(int64_t when) {
 }
 
 void TaskCore::step_thunk(eddy_handle* h, int32_t status) {
-  auto* st = reinterpret_cast<StepTimer*>(reinterpret_cast<char*>(h) -
-                                         offsetof(eddy_timer, handle));
-  TaskCore* t = st->owner;
+  auto* timer = reinterpret_cast<eddy_timer*>(reinterpret_cast<char*>(h) -
+                                              offsetof(eddy_timer, handle));
+  // A standard-layout struct and its first member share an address.
+  TaskCore* t = static_cast<TaskCore*>(reinterpret_cast<TaskStepTimer*>(timer));
   t->scheduled_ = false;
   t->sleeping_ = false;
   Ref<FutureBase> keep(t->future_);
@@ -75,11 +77,12 @@ void TaskCore::step() {
   if (future_->done()) return;
   if (must_cancel_) {
     must_cancel_ = false;
-    injected_ = std::make_exception_ptr(CancelledError(cancel_msg_));
+    injected_ = std::make_exception_ptr(CancelledError(cancel_msg()));
   }
   Driver* prev = current_driver();
   set_current_driver(this);
-  if (loop_->get_debug()) loop_->set_current_description("Task '" + name() + "' step");
+  EventLoop* loop = this->loop();
+  if (loop->get_debug()) loop->set_current_description("Task '" + name() + "' step");
   std::coroutine_handle<> where = std::exchange(resume_point_, nullptr);
   where.resume();
   set_current_driver(prev);
@@ -95,10 +98,11 @@ bool TaskCore::cancel_task(const std::string& msg) {
     return true;
   }
   must_cancel_ = true;
-  cancel_msg_ = msg;
+  cancel_msg_ = msg.empty() ? nullptr : std::make_unique<std::string>(msg);
   if (sleeping_) {
     // Wake from sleep() now: the step throws CancelledError at the await.
-    if (loop_->vtable()->cancel(loop_->abi_loop(), &step_.timer.handle) == 0) {
+    EventLoop* loop = this->loop();
+    if (loop->vtable()->cancel(loop->abi_loop(), &step_timer_.handle) == 0) {
       sleeping_ = false;
       future_->release();
       schedule();

@@ -154,6 +154,15 @@ class [[nodiscard]] Coro {
 
   // For the task layer: the raw handle (ownership stays with the Coro).
   handle_type handle() const { return h_; }
+  // Where to resume: the innermost coroutine it awaits if stepped by hand.
+  std::coroutine_handle<> resume_point() const {
+    return manual_ && manual_->resume_point_ ? manual_->resume_point_ : std::coroutine_handle<>(h_);
+  }
+  // Gives up ownership of the frame (the task layer takes it over).
+  handle_type release() {
+    manual_.reset();
+    return std::exchange(h_, {});
+  }
   void mark_started() {
     if (h_) h_.promise().started_ = true;
   }

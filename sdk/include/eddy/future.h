@@ -80,12 +80,15 @@ void set_current_driver(Driver* d);
 
 // Internal done callback: fn(ctx, future, tag). `destroy`, if set, frees
 // ctx when the callback is removed or its future dies without completing.
+// Tag and id are 32-bit so that a future with one callback stays small (a
+// task carries one inline): tags are small integers (a child's index), and
+// ids only need to be unique among one future's callbacks.
 struct DoneCallback {
   void (*fn)(void* ctx, FutureBase& f, uintptr_t tag);
   void* ctx;
-  uintptr_t tag;
-  uint64_t id;
   void (*destroy)(void* ctx);
+  uint32_t tag;
+  uint32_t id;
 };
 
 // Whether a loop is alive (for reports from futures that outlive theirs).
@@ -126,7 +129,7 @@ class FutureBase {
   void add_task_waiter(TaskCore* task);
   void remove_task_waiter(TaskCore* task);
 
-  const std::string& cancel_message() const { return cancel_message_; }
+  const std::string& cancel_message() const;
   // A description for diagnostics: "<Task 'name' ...>" or "<Future ...>".
   virtual std::string describe() const;
   virtual bool is_task() const { return false; }
@@ -143,12 +146,14 @@ class FutureBase {
 
   EventLoop* loop_;
   std::exception_ptr exception_;
-  std::string cancel_message_;
+  // Set only by a cancel with a non-empty message: most futures never hold
+  // one, and a pointer keeps every future (and task) 24 bytes smaller.
+  std::unique_ptr<std::string> cancel_message_;
 
  private:
   static void run_callback(FutureBase* f, DoneCallback cb);
   absl::InlinedVector<DoneCallback, 1> callbacks_;
-  uint64_t next_callback_id_ = 1;
+  uint32_t next_callback_id_ = 1;
   uint32_t refs_ = 0;
   State state_ = State::kPending;
   bool retrieved_ = false;

@@ -29,8 +29,18 @@ namespace eddy {
 
 namespace detail {
 
+// The ABI timer a task uses for its steps and sleeps, as a standard-layout
+// base: the thunk gets from the timer to its task with a base-to-derived
+// cast instead of a stored back pointer.
+struct TaskStepTimer {
+  eddy_timer step_timer_;
+};
+
 // The non-template part of a task: scheduling, sleeping, cancellation.
-class TaskCore : public Driver {
+//
+// Every byte here is paid by each suspended task, so what most tasks never
+// use (a custom name, a cancel message) lives behind a pointer.
+class TaskCore : public TaskStepTimer, public Driver {
  public:
   TaskCore(EventLoop* loop, FutureBase* future, std::string name);
   ~TaskCore() override;
@@ -47,9 +57,9 @@ class TaskCore : public Driver {
     return num_cancels_requested_;
   }
   const std::string& name() const;
-  void set_name(std::string name) { name_ = std::move(name); }
+  void set_name(std::string name) { name_ = std::make_unique<std::string>(std::move(name)); }
   FutureBase* future() const { return future_; }
-  EventLoop* loop() const { return loop_; }
+  EventLoop* loop() const { return &future_->loop(); }
 
   // What the task awaits now (for cancel propagation), set by awaiters.
   FutureBase* fut_waiter_ = nullptr;
@@ -68,24 +78,20 @@ class TaskCore : public Driver {
   virtual void complete() = 0;  // takes the coroutine's outcome
   void unlink();
 
-  EventLoop* loop_;
+  // The message of a pending cancel (null: none or empty).
+  std::string cancel_msg() const { return cancel_msg_ ? *cancel_msg_ : std::string(); }
+
   FutureBase* future_;
+  std::unique_ptr<std::string> cancel_msg_;
   bool must_cancel_ = false;
-  std::string cancel_msg_;
 
  private:
   static void step_thunk(eddy_handle* h, int32_t status);
-  // The ABI timer; timer.handle also schedules steps. A standard-layout
-  // wrapper, so the thunk finds the task from the handle.
-  struct StepTimer {
-    eddy_timer timer;
-    TaskCore* owner;
-  } step_{};
   bool scheduled_ = false;
   bool sleeping_ = false;
   bool linked_ = false;  // on the loop's list of unfinished tasks
   int num_cancels_requested_ = 0;
-  mutable std::string name_;
+  mutable std::unique_ptr<std::string> name_;  // null until named or asked
   uint64_t id_;
 };
 
@@ -93,11 +99,15 @@ template <class T>
 class TaskState final : public FutureState<T>, public TaskCore {
  public:
   TaskState(EventLoop* loop, Coro<T> coro, std::string name)
-      : FutureState<T>(loop), TaskCore(loop, this, std::move(name)), coro_(std::move(coro)) {
-    coro_.mark_started();
-    resume_point_ = coro_.handle();
+      : FutureState<T>(loop), TaskCore(loop, this, std::move(name)) {
+    coro.mark_started();
+    resume_point_ = coro.resume_point();  // deeper if it was stepped by hand
+    coro_ = coro.release();
   }
-  ~TaskState() override { this->report_unretrieved(); }
+  ~TaskState() override {
+    this->report_unretrieved();
+    destroy_coro();
+  }
   bool cancel(std::string msg = {}) override { return cancel_task(msg); }
   bool is_task() const override { return true; }
   std::string describe() const override;
@@ -107,15 +117,19 @@ class TaskState final : public FutureState<T>, public TaskCore {
       fut_waiter_->remove_task_waiter(this);
       fut_waiter_ = nullptr;
     }
-    coro_ = Coro<T>();
+    destroy_coro();
     unlink();
     if (!this->done()) FutureBase::cancel("task abandoned: its loop was closed");
   }
 
  private:
-  bool coroutine_done() const override { return coro_.done(); }
+  bool coroutine_done() const override { return coro_ && coro_.done(); }
   void complete() override;
-  Coro<T> coro_;
+  void destroy_coro() {
+    if (coro_) std::exchange(coro_, nullptr).destroy();
+  }
+  // The handle alone (a Coro would add its manual-stepping driver).
+  typename Coro<T>::handle_type coro_;
 };
 
 // Sets the future from a finished coroutine's outcome (asyncio's __step end).
@@ -123,7 +137,7 @@ std::exception_ptr take_cancelled(std::exception_ptr e, std::string* msg);
 
 template <class T>
 void TaskState<T>::complete() {
-  auto& p = coro_.handle().promise();
+  auto& p = coro_.promise();
   std::exception_ptr e = p.exception_;
   std::string msg;
   if (e) {
@@ -135,13 +149,13 @@ void TaskState<T>::complete() {
   } else if (must_cancel_) {
     // Cancelled right before the coroutine returned.
     must_cancel_ = false;
-    FutureBase::cancel(cancel_msg_);
+    FutureBase::cancel(cancel_msg());
   } else if constexpr (std::is_void_v<T>) {
     this->set_result();
   } else {
     this->set_result(std::move(*p.value_));
   }
-  coro_ = Coro<T>();  // free the frame now
+  destroy_coro();  // free the frame now
   unlink();
 }
 
