@@ -12,7 +12,7 @@ std::unique_ptr<eddy::backend::Poller> make_uv_poller() {
 
 // Names the libuv actually loaded, which may differ from the headers'.
 const std::string kDescription = std::string("libuv ") + uv_version_string() +
-                                 ": uv_poll_t per fd, one-shot uv_timer_t, uv_async_t wakeup";
+                                 ": uv_poll_t per fd, one-shot uv_timer_t, eventfd wakeup";
 
 const eddy::backend::PluginSpec kUvSpec = {
     "uv",

@@ -2,7 +2,8 @@
 //
 // Each watched fd gets one uv_poll_t (libuv allows only one per fd), the poll
 // timeout is one one-shot uv_timer_t (libuv counts milliseconds: the timeout
-// is rounded up), and wakeup() is uv_async_send. poll() is one
+// is rounded up), and wakeup() writes an eventfd watched by one more
+// uv_poll_t (not uv_async_send: see README.md). poll() is one
 // uv_run(UV_RUN_ONCE) (UV_RUN_NOWAIT for a zero timeout); the uv_poll_t
 // callbacks collect readiness into the caller's event array.
 //
@@ -48,7 +49,10 @@ class UvPoller final : public backend::Poller {
   static void on_poll(uv_poll_t* h, int status, int events);
 
   uv_loop_t loop_{};
-  uv_async_t async_{};
+  // The wakeup: an eventfd and its uv_poll_t. Referenced, so uv_run(ONCE)
+  // blocks even when no fd is watched.
+  int wake_fd_ = -1;
+  uv_poll_t wake_poll_{};
   uv_timer_t timer_{};
   bool initialised_ = false;
   std::vector<Watch*> watches_;  // indexed by fd
