@@ -5,6 +5,7 @@
 //   BM_SuspendedTaskBytes    heap bytes of a task suspended in sleep()
 //   BM_SleepingTasks         N concurrent sleeping tasks: time and peak RSS
 //   BM_Gather                gather() of N tasks
+//   BM_ExecutorRoundTrip     await to_thread(no-op): loop -> worker -> loop
 #include <sys/resource.h>
 
 #include <vector>
@@ -120,6 +121,25 @@ void BM_Gather(benchmark::State& state, const std::string& backend) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 
+int noop_job() { return 1; }
+
+Coro<int64_t> executor_round_trips(int64_t n) {
+  int64_t sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += co_await to_thread(noop_job);
+  co_return sum;
+}
+
+void BM_ExecutorRoundTrip(benchmark::State& state, const std::string& backend) {
+  // Wall time per round trip: submit to the default pool, the worker runs the
+  // job and posts the result with call_soon_threadsafe, the loop wakes.
+  auto loop = make_loop(backend);
+  constexpr int64_t kTrips = 100;
+  loop->run_until_complete(executor_round_trips(10));  // start the worker
+  for (auto _ : state) loop->run_until_complete(executor_round_trips(kTrips));
+  state.SetItemsProcessed(state.iterations() * kTrips);
+  loop->shutdown_default_executor();
+}
+
 }  // namespace
 
 void register_task_benchmarks() {
@@ -136,6 +156,10 @@ void register_task_benchmarks() {
                                  [b](benchmark::State& s) { BM_Gather(s, b); })
         ->Arg(100'000)
         ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("BM_ExecutorRoundTrip/" + b).c_str(),
+                                 [b](benchmark::State& s) { BM_ExecutorRoundTrip(s, b); })
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
   }
 }
 
