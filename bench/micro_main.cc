@@ -5,6 +5,8 @@
 namespace eddy::bench {
 void register_loop_benchmarks();
 void register_task_benchmarks();
+void register_queue_benchmarks();
+void register_subprocess_benchmarks();
 #ifdef EDDY_BENCH_RAW_UV
 void register_raw_uv_benchmarks();
 #endif
@@ -18,6 +20,8 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   eddy::bench::register_loop_benchmarks();
   eddy::bench::register_task_benchmarks();
+  eddy::bench::register_queue_benchmarks();
+  eddy::bench::register_subprocess_benchmarks();
 #ifdef EDDY_BENCH_RAW_UV
   eddy::bench::register_raw_uv_benchmarks();
 #endif

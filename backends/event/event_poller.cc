@@ -102,7 +102,10 @@ int32_t EventPoller::poll(int64_t timeout_ns, eddy_event* out, int32_t capacity)
   count_ = 0;
   int rc;
   if (timeout_ns == 0) {
-    rc = event_base_loop(base_, EVLOOP_NONBLOCK);
+    // NONBLOCK alone keeps looping while any event is active, which a
+    // level-triggered readable fd (whose data only the loop's callback will
+    // read) always is: ONCE makes it one pass.
+    rc = event_base_loop(base_, EVLOOP_NONBLOCK | EVLOOP_ONCE);
   } else {
     if (timeout_ns > 0) {
       int64_t us = (timeout_ns + 999) / 1000;  // up, never early

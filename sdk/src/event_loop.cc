@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "eddy/executor.h"
 #include "eddy/log.h"
+#include "fast_tls.h"
 #include "eddy/task.h"
 
 namespace eddy {
@@ -18,8 +19,8 @@ namespace {
 constexpr size_t kNodeBlock = 64;
 constexpr size_t kMaxFreeNodes = 4096;
 
-thread_local EventLoop* t_running_loop = nullptr;
-thread_local EventLoop* t_current_loop = nullptr;
+EDDY_FAST_TLS thread_local EventLoop* t_running_loop = nullptr;
+EDDY_FAST_TLS thread_local EventLoop* t_current_loop = nullptr;
 
 detail::CallbackNode* node_of(eddy_handle* h) {
   auto* t = reinterpret_cast<eddy_timer*>(reinterpret_cast<char*>(h) - offsetof(eddy_timer, handle));
@@ -113,10 +114,13 @@ EventLoop::EventLoop(const LoopOptions& options) {
 }
 
 EventLoop::~EventLoop() {
+  if (signals_) close_signal_handlers();
+  absl::flat_hash_set<detail::FutureBase*> inflight;
   if (guard_) {
     // Worker threads stop posting results here from now on.
     std::lock_guard<std::mutex> lock(guard_->mu);
     guard_->loop = nullptr;
+    inflight.swap(guard_->inflight);
   }
   if (default_executor_) default_executor_->shutdown(true);
   if (loop_) {
@@ -127,6 +131,8 @@ EventLoop::~EventLoop() {
     vt_->loop_destroy(loop_);
     loop_ = nullptr;
   }
+  // Executor jobs whose results never arrived: their futures' references.
+  for (detail::FutureBase* f : inflight) f->release();
   for (auto* map : {&readers_, &writers_}) {
     for (auto& [fd, w] : *map) delete static_cast<WatcherBox*>(w);
     map->clear();
@@ -164,6 +170,7 @@ void EventLoop::stop() {
 void EventLoop::close() {
   if (vt_->is_closed(loop_)) return;
   if (is_running()) throw RuntimeError("Cannot close a running event loop");
+  if (signals_) close_signal_handlers();
   raise_for_code(vt_->close(loop_), "close");
   abandon_tasks();
   for (auto* map : {&readers_, &writers_}) {

@@ -1,6 +1,7 @@
 #include "eddy/exceptions.h"
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "eddy/loop_abi.h"
@@ -32,6 +33,29 @@ void raise_for_code(int32_t code, const char* context) {
   }
   if (code < 0 && code > -4096) throw OSError(-code, with_context(context, msg));
   throw RuntimeError(with_context(context, msg));
+}
+
+void raise_os_error(int err, const std::string& what) {
+  std::string msg = "[Errno " + std::to_string(err) + "] " + std::strerror(err);
+  if (!what.empty()) msg += ": '" + what + "'";
+  switch (err) {
+    case ENOENT:
+      throw FileNotFoundError(err, msg);
+    case EACCES:
+    case EPERM:
+      throw PermissionError(err, msg);
+    case ESRCH:
+      throw ProcessLookupError(err, msg);
+    case ECHILD:
+      throw ChildProcessError(err, msg);
+    case EPIPE:
+    case ESHUTDOWN:
+      throw BrokenPipeError(err, msg);
+    case ECONNRESET:
+      throw ConnectionResetError(err, msg);
+    default:
+      throw OSError(err, msg);
+  }
 }
 
 absl::Status status_from_code(int32_t code, const char* context) {

@@ -4,12 +4,13 @@
 #include "absl/strings/str_format.h"
 #include <mutex>
 #include "eddy/log.h"
+#include "fast_tls.h"
 #include "eddy/task.h"
 
 namespace eddy::detail {
 namespace {
 
-thread_local Driver* t_driver = nullptr;
+EDDY_FAST_TLS thread_local Driver* t_driver = nullptr;
 
 }  // namespace
 

@@ -104,6 +104,19 @@ TEST_P(ExamplesTest, Ex3_13_CreateTask) {
             "task 0 done\ntask 1 done\ntask 2 done\ntask 3 done\n");
 }
 
+TEST_P(ExamplesTest, ProducerConsumerQueueWithWorkersInThreads) {
+  std::string expected =
+      "queueing 10 orders for 3 workers (at most 4 waiting)\n"
+      "queue.join() returned: 0 left, all done\n";
+  for (int i = 1; i <= 10; ++i) {
+    char line[64];
+    std::snprintf(line, sizeof line, "order %d: total %.2f\n", i, i * 1.5);
+    expected += line;
+  }
+  expected += "3 workers cancelled; 10 database calls ran off the loop thread\n";
+  EXPECT_EQ(run("ex_producer_consumer").out, expected);
+}
+
 EDDY_INSTANTIATE_BACKEND_SUITE(ExamplesTest);
 
 }  // namespace

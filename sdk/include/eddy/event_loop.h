@@ -48,6 +48,7 @@ class Future;
 class ThreadPoolExecutor;
 namespace detail {
 struct LoopGuard;
+struct SignalState;
 }
 
 namespace detail {
@@ -209,6 +210,17 @@ class EventLoop {
   bool remove_reader(int fd);
   bool remove_writer(int fd);
 
+  // ---- Unix signals (defined in signals.cc) ----
+  // The callback runs on this loop's thread, from the loop, after `sig` is
+  // delivered to the process; replaces a previous one. Several loops (on
+  // several threads) may handle the same signal: each gets called. Throws
+  // ValueError for an invalid signal number, RuntimeError for SIGKILL/SIGSTOP
+  // or a closed loop.
+  void add_signal_handler(int sig, std::function<void()> callback);
+  // True if a handler was removed. The signal's previous disposition comes
+  // back when the last loop handling it lets go; close() removes them all.
+  bool remove_signal_handler(int sig);
+
   // ---- Errors and debug ----
   void set_exception_handler(ExceptionHandler handler);
   const ExceptionHandler& get_exception_handler() const { return handler_; }
@@ -295,6 +307,11 @@ class EventLoop {
   uint64_t task_counter_ = 0;
   // Cancels and frees every task that can no longer finish (close/destroy).
   void abandon_tasks();
+
+  // This loop's signal handlers and self-pipe (signals.cc); null until the
+  // first add_signal_handler. Freed by close_signal_handlers().
+  detail::SignalState* signals_ = nullptr;
+  void close_signal_handlers();
 
   // fd -> the watcher record given to the backend (owned; see event_loop.cc).
   absl::flat_hash_map<int, void*> readers_, writers_;

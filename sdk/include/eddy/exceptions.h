@@ -52,6 +52,44 @@ class OSError : public Error {
   int errno_;
 };
 
+// OSError's subclasses that asyncio code catches by name. raise_os_error()
+// picks the right one for an errno.
+class FileNotFoundError : public OSError {
+ public:
+  using OSError::OSError;
+};
+class PermissionError : public OSError {
+ public:
+  using OSError::OSError;
+};
+class ProcessLookupError : public OSError {
+ public:
+  using OSError::OSError;
+};
+class ChildProcessError : public OSError {
+ public:
+  using OSError::OSError;
+};
+// Python's ConnectionError family: what a write to a pipe whose reader is
+// gone (BrokenPipeError) or a lost connection (ConnectionResetError) raises.
+class ConnectionError : public OSError {
+ public:
+  using OSError::OSError;
+};
+class BrokenPipeError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+class ConnectionResetError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+
+// Throws the OSError subclass Python would raise for `err` (FileNotFoundError
+// for ENOENT, PermissionError for EACCES/EPERM, ...), with Python's message
+// "[Errno 2] No such file or directory: 'what'" (`what` may be empty).
+[[noreturn]] void raise_os_error(int err, const std::string& what = {});
+
 // A backend could not be found, loaded, negotiated or probed. Names the
 // plugin and the reason. (eddy's own; a RuntimeError for asyncio code.)
 class BackendError : public RuntimeError {
@@ -70,6 +108,35 @@ class TimeoutError : public Error {
   using Error::Error;
 };
 
+// asyncio.QueueEmpty: get_nowait() on an empty queue.
+class QueueEmpty : public Error {
+ public:
+  QueueEmpty() : Error("QueueEmpty") {}
+  using Error::Error;
+};
+
+// asyncio.QueueFull: put_nowait() on a full queue.
+class QueueFull : public Error {
+ public:
+  QueueFull() : Error("QueueFull") {}
+  using Error::Error;
+};
+
+// asyncio.QueueShutDown (3.13): put or get on a queue that was shut down.
+class QueueShutDown : public Error {
+ public:
+  QueueShutDown() : Error("QueueShutDown") {}
+  using Error::Error;
+};
+
+// asyncio.BrokenBarrierError: a Barrier was aborted or reset while waiting.
+// A RuntimeError, as in Python.
+class BrokenBarrierError : public RuntimeError {
+ public:
+  BrokenBarrierError() : RuntimeError("BrokenBarrierError") {}
+  using RuntimeError::RuntimeError;
+};
+
 class CancelledError : public std::exception {
  public:
   CancelledError() = default;
@@ -82,6 +149,14 @@ class CancelledError : public std::exception {
 
  private:
   std::string message_;
+};
+
+// Python's KeyboardInterrupt: what run() raises when Ctrl-C (SIGINT)
+// cancelled its main task. Like CancelledError it is a BaseException in
+// Python, so it deliberately does not derive from eddy::Error.
+class KeyboardInterrupt : public std::exception {
+ public:
+  const char* what() const noexcept override { return "KeyboardInterrupt"; }
 };
 
 // Throws the exception asyncio would raise for an ABI error code; `context`

@@ -29,6 +29,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
 #include "eddy/future.h"
 
@@ -72,6 +73,10 @@ namespace detail {
 struct LoopGuard {
   std::mutex mu;
   EventLoop* loop;  // guarded by mu
+  // Futures of executor jobs whose result has not reached the loop yet; each
+  // holds a reference. Reference counts belong to the loop thread, so only
+  // the loop drops these: when the result arrives, or when it is destroyed.
+  absl::flat_hash_set<FutureBase*> inflight;  // guarded by mu
 };
 }  // namespace detail
 
@@ -83,9 +88,13 @@ auto EventLoop::run_in_executor(ThreadPoolExecutor* executor, F fn, Args... args
   Future<R> fut(*this);
   ThreadPoolExecutor& ex = executor ? *executor : default_executor();
   detail::FutureState<R>* st = fut.state();
-  st->add_ref();  // released on the loop thread when the result arrives
   auto guard = loop_guard();
-  ex.submit([st, guard, job = std::bind(std::move(fn), std::move(args)...)]() mutable {
+  st->add_ref();  // dropped on the loop thread: see LoopGuard::inflight
+  {
+    std::lock_guard<std::mutex> lock(guard->mu);
+    guard->inflight.insert(st);
+  }
+  auto job_done = [st, guard, job = std::bind(std::move(fn), std::move(args)...)]() mutable {
     Outcome<R> out;
     try {
       if constexpr (std::is_void_v<R>) {
@@ -98,14 +107,16 @@ auto EventLoop::run_in_executor(ThreadPoolExecutor* executor, F fn, Args... args
       out = Outcome<R>(std::current_exception());
     }
     std::lock_guard<std::mutex> lock(guard->mu);
-    if (!guard->loop) return;  // the loop is gone; nobody can observe the result
+    if (!guard->loop) return;  // the loop is gone and has dropped the reference
     try {
-      // The reference taken above travels with the callback and is dropped
-      // on the loop thread, whether the callback runs or the loop closes
-      // first and hands it back unrun.
-      guard->loop->call_soon_threadsafe([keep = detail::Ref<detail::FutureState<R>>::adopt(st),
-                                         out = std::move(out)]() mutable {
-        detail::FutureState<R>* st = keep.get();
+      // Unrun (the loop closed first), the callback drops nothing: the
+      // future stays in `inflight` and the loop's destructor releases it.
+      guard->loop->call_soon_threadsafe([st, guard, out = std::move(out)]() mutable {
+        {
+          std::lock_guard<std::mutex> lock(guard->mu);
+          guard->inflight.erase(st);
+        }
+        detail::Ref<detail::FutureState<R>> keep = detail::Ref<detail::FutureState<R>>::adopt(st);
         if (st->done()) return;  // cancelled while the job ran
         if (!out.has_value()) {
           st->set_exception(out.exception());
@@ -118,7 +129,17 @@ auto EventLoop::run_in_executor(ThreadPoolExecutor* executor, F fn, Args... args
     } catch (const RuntimeError&) {
       // The loop closed while the job ran: the result has nowhere to go.
     }
-  });
+  };
+  try {
+    ex.submit(std::move(job_done));
+  } catch (...) {
+    {
+      std::lock_guard<std::mutex> lock(guard->mu);
+      guard->inflight.erase(st);
+    }
+    st->release();
+    throw;
+  }
   return fut;
 }
 

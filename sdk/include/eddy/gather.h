@@ -56,6 +56,16 @@ struct AwaitValue<BasicTask> {
 template <class A>
 using await_value_t = typename AwaitValue<std::decay_t<A>>::type;
 // Whether A is something gather/wait accept as one child.
+// An awaitable that becomes a Coro on demand (Queue::get(), Lock::acquire()
+// and the like: awaited directly they allocate nothing). As a child it is
+// that Coro.
+template <class A>
+concept coro_convertible = requires(A a) { std::move(a).as_coro(); };
+template <class A>
+  requires coro_convertible<A>
+struct AwaitValue<A> {
+  using type = typename decltype(std::declval<A>().as_coro())::value_type;
+};
 template <class A>
 concept child_awaitable = requires { typename AwaitValue<std::decay_t<A>>::type; };
 
@@ -76,6 +86,11 @@ Ref<FutureBase> child_state(const Future<T>& f) {
   return Ref<FutureBase>(f.future());
 }
 inline Ref<FutureBase> child_state(const BasicTask& t) { return Ref<FutureBase>(t.future()); }
+template <class A>
+  requires coro_convertible<std::decay_t<A>>
+Ref<FutureBase> child_state(A&& a) {
+  return child_state(std::move(a).as_coro());
+}
 
 // A child's outcome (marks its exception retrieved).
 template <class T>

@@ -4,6 +4,8 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -101,8 +103,13 @@ TEST_P(ExecutorTest, ExecutorRunInExecutorOnClosedLoopRaises) {
 // A job blocked past the shutdown timeout is reported, not waited on
 // silently; the loop and the job both finish cleanly afterwards.
 TEST_P(ExecutorTest, ExecutorShutdownTimeoutReportsABlockedJob) {
-  std::atomic<bool> release{false};
-  std::atomic<bool> started{false};
+  // The job outlives this test's stack frame, so what it touches is shared.
+  struct Gate {
+    std::atomic<bool> release{false};
+    std::atomic<bool> started{false};
+    std::atomic<bool> finished{false};
+  };
+  auto gate = std::make_shared<Gate>();
   std::vector<std::string> warnings;
   std::mutex mu;
   LogSink old = set_log_sink([&](int32_t level, std::string_view m) {
@@ -111,18 +118,21 @@ TEST_P(ExecutorTest, ExecutorShutdownTimeoutReportsABlockedJob) {
   });
   {
     EventLoop loop(options());
-    Future<int> f = loop.run_in_executor(nullptr, [&] {
-      started = true;
-      while (!release.load()) std::this_thread::sleep_for(1ms);
+    Future<int> f = loop.run_in_executor(nullptr, [gate] {
+      gate->started = true;
+      while (!gate->release.load()) std::this_thread::sleep_for(1ms);
+      gate->finished = true;
       return 7;
     });
-    while (!started.load()) std::this_thread::sleep_for(1ms);
+    while (!gate->started.load()) std::this_thread::sleep_for(1ms);
     EXPECT_FALSE(loop.shutdown_default_executor(50ms));
+    EXPECT_FALSE(f.done());
     loop.close();
-    release = true;
   }
-  // The detached worker finishes; its result has no loop to go to.
-  std::this_thread::sleep_for(20ms);
+  // The loop is gone; the detached worker finishes, and its result has
+  // nowhere to go (nothing leaks: the loop dropped the future's reference).
+  gate->release = true;
+  while (!gate->finished.load()) std::this_thread::sleep_for(1ms);
   set_log_sink(old);
   std::lock_guard<std::mutex> lock(mu);
   ASSERT_EQ(warnings.size(), 1u);

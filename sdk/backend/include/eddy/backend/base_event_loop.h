@@ -127,6 +127,10 @@ class BaseEventLoop {
   bool debug_ = false;
   int64_t slow_callback_ns_ = 100'000'000;
   int64_t now_ = 0;
+  // Zero-timeout polls skipped in a row while callbacks stayed ready, and
+  // when the poller last ran (see run_once).
+  int32_t skipped_polls_ = 0;
+  int64_t last_poll_ns_ = 0;
 
   // Cross-thread queue. ts_closed_ mirrors closed_ under the lock.
   std::mutex ts_mutex_;

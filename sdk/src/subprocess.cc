@@ -1,0 +1,457 @@
+// create_subprocess_exec / _shell and Process (see eddy/subprocess.h).
+//
+// Spawning is posix_spawn (glibc's uses CLONE_VFORK, so it is cheap even for
+// a large parent, and it reports exec failures as its return value). The
+// file actions dup the chosen descriptors onto 0-2, change directory, and
+// close every descriptor from 3 up, so nothing the parent opened without
+// O_CLOEXEC reaches the child.
+//
+// Reaping: a Child record is shared by everything that may reap the child
+// (the pidfd callback, the watcher thread, the background reaper of a
+// Process dropped while its child ran). Reaping happens under its mutex and
+// only once; kill() takes the same mutex and does nothing once reaped, so a
+// signal can never reach a recycled pid.
+#include "eddy/subprocess.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "eddy/exceptions.h"
+#include "eddy/gather.h"
+#include "eddy/log.h"
+#include "eddy/task.h"
+#include "subprocess_pipes.h"
+
+extern char** environ;
+
+namespace eddy {
+namespace detail {
+namespace {
+
+std::atomic<bool> g_force_threaded{false};
+
+// One child process, as far as reaping goes.
+struct Child {
+  explicit Child(pid_t p) : pid(p) {}
+  const pid_t pid;
+  std::mutex mu;
+  bool reaped = false;  // guarded by mu
+  int returncode = 0;   // guarded by mu; valid once reaped
+};
+
+int returncode_of(int status) {
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 255;
+}
+
+// Reaps the child if it has exited (or, with `block`, once it does). True
+// if it is reaped now, by this call or an earlier one.
+bool try_reap(Child& c, bool block) {
+  std::lock_guard<std::mutex> lock(c.mu);
+  if (c.reaped) return true;
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(c.pid, &status, block ? 0 : WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0) return false;
+  c.reaped = true;
+  if (r < 0) {
+    // Someone else reaped it (SIGCHLD set to SIG_IGN, or a stray
+    // waitpid(-1)): the status is lost. Python reports 255 in this case.
+    log(EDDY_LOG_WARNING,
+        absl::StrFormat("child process pid %d exit status already read: will report returncode 255",
+                        c.pid));
+    c.returncode = 255;
+  } else {
+    c.returncode = returncode_of(status);
+  }
+  return true;
+}
+
+// Blocks (on its own thread) until the child has exited, without reaping.
+void wait_exited(pid_t pid) {
+  siginfo_t info;
+  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+  }
+}
+
+// Reaps a child nobody waits for any more, off the loop thread.
+void reap_in_background(std::shared_ptr<Child> c) {
+  if (try_reap(*c, false)) return;
+  std::thread([c] {
+    wait_exited(c->pid);
+    try_reap(*c, false);
+  }).detach();
+}
+
+// Reaps an exited child when destroyed (whatever thread that happens on).
+struct ReapOnDestroy {
+  std::shared_ptr<Child> child;
+  ReapOnDestroy(std::shared_ptr<Child> c) : child(std::move(c)) {}  // NOLINT: implicit
+  ReapOnDestroy(ReapOnDestroy&&) = default;
+  ReapOnDestroy(const ReapOnDestroy&) = default;
+  ~ReapOnDestroy() {
+    if (child) try_reap(*child, false);
+  }
+};
+
+int pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+// A descriptor made for the child is moved above 0-2, so dup2 onto 0-2 in
+// the child never clobbers another of the new descriptors.
+int above_stdio(int fd) {
+  if (fd > 2) return fd;
+  int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  int err = errno;
+  ::close(fd);
+  if (moved < 0) raise_os_error(err);
+  return moved;
+}
+
+// Descriptors owned during a spawn, closed on every path out.
+struct FdSet {
+  std::vector<int> fds;
+  ~FdSet() {
+    for (int fd : fds) ::close(fd);
+  }
+  int keep(int fd) {
+    fds.push_back(fd);
+    return fd;
+  }
+  int release(int fd) {
+    std::erase(fds, fd);
+    return fd;
+  }
+};
+
+// The parent ends of the pipes of a spawned child.
+struct Spawned {
+  pid_t pid = -1;
+  int in = -1, out = -1, err = -1;
+};
+
+Spawned spawn(const std::vector<std::string>& argv, const SubprocessOptions& o) {
+  if (argv.empty()) throw ValueError("create_subprocess_exec: empty argument list");
+  if (o.std_in.kind() == Stdio::Kind::kStdout || o.std_out.kind() == Stdio::Kind::kStdout) {
+    throw ValueError("STDOUT is only valid for stderr");
+  }
+  FdSet owned;        // everything we opened
+  Spawned parent;     // parent ends, moved out of `owned` on success
+  int child_fd[3] = {-1, -1, -1};
+  const Stdio* specs[3] = {&o.std_in, &o.std_out, &o.std_err};
+  int devnull = -1;
+  for (int i = 0; i < 3; ++i) {
+    switch (specs[i]->kind()) {
+      case Stdio::Kind::kInherit:
+      case Stdio::Kind::kStdout:
+        break;
+      case Stdio::Kind::kFd:
+        if (specs[i]->fd() < 0) throw ValueError(absl::StrFormat("bad file descriptor %d", specs[i]->fd()));
+        child_fd[i] = specs[i]->fd();
+        break;
+      case Stdio::Kind::kDevNull:
+        if (devnull < 0) {
+          int fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+          if (fd < 0) raise_os_error(errno, "/dev/null");
+          devnull = owned.keep(above_stdio(fd));
+        }
+        child_fd[i] = devnull;
+        break;
+      case Stdio::Kind::kPipe: {
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) < 0) raise_os_error(errno);
+        owned.keep(p[0]);
+        owned.keep(p[1]);
+        for (int& e : p) {
+          int moved = above_stdio(owned.release(e));
+          e = owned.keep(moved);
+        }
+        int mine = i == 0 ? p[1] : p[0];
+        int theirs = i == 0 ? p[0] : p[1];
+        ::fcntl(mine, F_SETFL, ::fcntl(mine, F_GETFL) | O_NONBLOCK);
+        child_fd[i] = theirs;
+        (i == 0 ? parent.in : i == 1 ? parent.out : parent.err) = mine;
+        break;
+      }
+    }
+  }
+
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  for (int i = 0; i < 3; ++i) {
+    if (child_fd[i] >= 0) posix_spawn_file_actions_adddup2(&fa, child_fd[i], i);
+  }
+  if (o.std_err.kind() == Stdio::Kind::kStdout) posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, o.cwd.c_str());
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
+  // The child starts with no signal blocked and SIGPIPE at its default, as
+  // Python's subprocess does (restore_signals): a parent that ignores SIGPIPE
+  // must not hand that on to `yes | head`-style children.
+  sigset_t empty, defaults;
+  sigemptyset(&empty);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  sigaddset(&defaults, SIGXFSZ);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<char*> cargv;
+  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  std::vector<char*> cenv;
+  char** envp = environ;
+  if (o.env) {
+    for (const auto& [k, v] : *o.env) env_strings.push_back(k + "=" + v);
+    for (std::string& s : env_strings) cenv.push_back(s.data());
+    cenv.push_back(nullptr);
+    envp = cenv.data();
+  }
+  pid_t pid = -1;
+  int rc = ::posix_spawnp(&pid, argv[0].c_str(), &fa, &attr, cargv.data(), envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    // Python names the cwd when it is the directory that is missing.
+    bool cwd_missing = rc == ENOENT && !o.cwd.empty() && ::access(o.cwd.c_str(), X_OK) != 0;
+    raise_os_error(rc, cwd_missing ? o.cwd : argv[0]);
+  }
+  parent.pid = pid;
+  for (int fd : {parent.in, parent.out, parent.err}) {
+    if (fd >= 0) owned.release(fd);
+  }
+  return parent;  // `owned` now closes the child's ends and /dev/null
+}
+
+}  // namespace
+
+void force_threaded_child_watcher(bool on) { g_force_threaded.store(on); }
+
+// The shared state behind a Process.
+class ProcessState : public std::enable_shared_from_this<ProcessState> {
+ public:
+  ProcessState(EventLoop& loop, pid_t pid)
+      : loop_(&loop), guard_(loop.loop_guard()), child_(std::make_shared<Child>(pid)) {}
+
+  ~ProcessState() {
+    if (pidfd_ >= 0) {
+      if (watching_ && guard_->loop && !loop_->is_closed()) loop_->remove_reader(pidfd_);
+      ::close(pidfd_);
+    }
+    if (returncode_ || try_reap(*child_, false)) return;
+    {
+      std::lock_guard<std::mutex> lock(child_->mu);
+      if (child_->reaped) return;
+      // asyncio's transport kills a child it is closed on (with a
+      // ResourceWarning for the unclosed transport); do the same.
+      ::kill(child_->pid, SIGKILL);
+    }
+    log(EDDY_LOG_WARNING,
+        absl::StrFormat("Process pid %d was dropped while running: killed it", child_->pid));
+    // The threaded watcher, if any, reaps it when it wakes up.
+    if (!threaded_) reap_in_background(child_);
+  }
+
+  // Starts watching for the exit.
+  void watch() {
+    if (!g_force_threaded.load()) {
+      pidfd_ = pidfd_open(child_->pid);
+      if (pidfd_ < 0 && errno != ENOSYS) raise_os_error(errno, "pidfd_open");
+    }
+    if (pidfd_ >= 0) {
+      loop_->add_reader(pidfd_, [this] { on_pidfd_readable(); });
+      watching_ = true;
+      return;
+    }
+    // asyncio's ThreadedChildWatcher: a thread waits for the exit without
+    // reaping, then the loop reaps. Should the loop be gone by then, the
+    // thread reaps, so no zombie is left either way.
+    threaded_ = true;
+    std::weak_ptr<ProcessState> weak = weak_from_this();
+    std::shared_ptr<Child> child = child_;
+    std::shared_ptr<LoopGuard> guard = guard_;
+    std::thread([weak, child, guard] {
+      wait_exited(child->pid);
+      {
+        std::lock_guard<std::mutex> lock(guard->mu);
+        if (guard->loop) {
+          try {
+            // The callback may be dropped unrun (the loop closes first);
+            // its capture then reaps as it is destroyed.
+            guard->loop->call_soon_threadsafe([weak, reaper = ReapOnDestroy{child}] {
+              if (std::shared_ptr<ProcessState> s = weak.lock()) s->on_exit();
+            });
+            return;
+          } catch (const RuntimeError&) {
+            // The loop is closed: reap here.
+          }
+        }
+      }
+      try_reap(*child, false);
+    }).detach();
+  }
+
+  void on_pidfd_readable() {
+    if (!try_reap(*child_, false)) return;  // spurious wake-up
+    loop_->remove_reader(pidfd_);
+    watching_ = false;
+    ::close(pidfd_);
+    pidfd_ = -1;
+    on_exit();
+  }
+
+  void on_exit() {
+    if (returncode_) return;
+    if (!try_reap(*child_, false)) return;
+    {
+      std::lock_guard<std::mutex> lock(child_->mu);
+      returncode_ = child_->returncode;
+    }
+    std::vector<Future<int>> ws = std::move(waiters_);
+    waiters_.clear();
+    for (Future<int>& w : ws) {
+      if (!w.done()) w.set_result(*returncode_);
+    }
+  }
+
+  void send_signal(int sig) {
+    if (returncode_) return;
+    std::lock_guard<std::mutex> lock(child_->mu);
+    if (child_->reaped) return;
+    if (::kill(child_->pid, sig) < 0 && errno != ESRCH) raise_os_error(errno);
+  }
+
+  EventLoop* loop_;
+  std::shared_ptr<LoopGuard> guard_;
+  std::shared_ptr<Child> child_;
+  int pidfd_ = -1;
+  bool watching_ = false;
+  bool threaded_ = false;
+  std::optional<int> returncode_;
+  std::vector<Future<int>> waiters_;
+  PipeWriter stdin_;
+  PipeReader stdout_, stderr_;
+};
+
+namespace {
+
+Coro<int> process_wait(std::shared_ptr<ProcessState> s) {
+  if (s->returncode_) co_return *s->returncode_;
+  if (!s->guard_->loop) throw RuntimeError("the Process's event loop no longer exists");
+  Future<int> f(*s->loop_);
+  s->waiters_.push_back(f);
+  int rc = co_await f;
+  co_return rc;
+}
+
+Coro<> feed_stdin(PipeWriter w, std::string input) {
+  if (!w) co_return;
+  try {
+    w.write(input);
+    co_await w.drain();
+  } catch (const BrokenPipeError&) {
+    // The child does not read its input: not an error for communicate().
+  } catch (const ConnectionResetError&) {
+  }
+  w.close();
+}
+
+Coro<std::string> read_all(PipeReader r) {
+  if (!r) co_return std::string();
+  std::string all = co_await r.read();
+  co_return all;
+}
+
+Coro<std::pair<std::string, std::string>> process_communicate(std::shared_ptr<ProcessState> s,
+                                                              std::string input) {
+  auto both = gather(feed_stdin(s->stdin_, std::move(input)), read_all(s->stdout_),
+                     read_all(s->stderr_));
+  auto results = co_await both;
+  co_await process_wait(s);
+  co_return std::make_pair(std::move(std::get<1>(results)), std::move(std::get<2>(results)));
+}
+
+Coro<Process> start(std::vector<std::string> argv, SubprocessOptions options) {
+  EventLoop& loop = get_running_loop();
+  Spawned sp = spawn(argv, options);
+  auto s = std::make_shared<ProcessState>(loop, sp.pid);
+  // From here the state owns the child: should anything below throw, its
+  // destructor kills and reaps it.
+  if (sp.in >= 0) s->stdin_ = PipeWriter(std::make_shared<PipeWriterState>(loop, sp.in));
+  if (sp.out >= 0) s->stdout_ = PipeReader(std::make_shared<PipeReaderState>(loop, sp.out));
+  if (sp.err >= 0) s->stderr_ = PipeReader(std::make_shared<PipeReaderState>(loop, sp.err));
+  s->watch();
+  co_return Process(std::move(s));
+}
+
+}  // namespace
+}  // namespace detail
+
+int Process::pid() const { return s_->child_->pid; }
+std::optional<int> Process::returncode() const { return s_->returncode_; }
+PipeWriter Process::std_in() const { return s_->stdin_; }
+PipeReader Process::std_out() const { return s_->stdout_; }
+PipeReader Process::std_err() const { return s_->stderr_; }
+Coro<int> Process::wait() { return detail::process_wait(s_); }
+Coro<std::pair<std::string, std::string>> Process::communicate(std::string input) {
+  return detail::process_communicate(s_, std::move(input));
+}
+Coro<std::pair<std::string, std::string>> Process::communicate() {
+  return detail::process_communicate(s_, std::string());
+}
+void Process::send_signal(int sig) { s_->send_signal(sig); }
+void Process::terminate() { s_->send_signal(SIGTERM); }
+void Process::kill() { s_->send_signal(SIGKILL); }
+
+Coro<Process> create_subprocess_exec(std::vector<std::string> argv, SubprocessOptions options) {
+  return detail::start(std::move(argv), std::move(options));
+}
+
+Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args,
+                                     SubprocessOptions options) {
+  args.insert(args.begin(), std::move(program));
+  return detail::start(std::move(args), std::move(options));
+}
+
+Coro<Process> create_subprocess_exec(std::vector<std::string> argv) {
+  return detail::start(std::move(argv), SubprocessOptions());
+}
+
+Coro<Process> create_subprocess_exec(std::string program, std::vector<std::string> args) {
+  return create_subprocess_exec(std::move(program), std::move(args), SubprocessOptions());
+}
+
+Coro<Process> create_subprocess_shell(std::string cmd) {
+  return create_subprocess_shell(std::move(cmd), SubprocessOptions());
+}
+
+Coro<Process> create_subprocess_shell(std::string cmd, SubprocessOptions options) {
+  std::vector<std::string> argv = {"/bin/sh", "-c", std::move(cmd)};
+  return detail::start(std::move(argv), std::move(options));
+}
+
+}  // namespace eddy

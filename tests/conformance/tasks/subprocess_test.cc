@@ -1,0 +1,489 @@
+// Subprocesses (asyncio.subprocess), on every backend: exec and shell, each
+// stdio mode, return codes, communicate, signals to the child, errors,
+// leaks (descriptors, zombies) and a large transfer.
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "task_fixture.h"
+
+namespace eddy {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+class SubprocessTest : public testing::TaskTest {
+ protected:
+  void TearDown() override { detail::force_threaded_child_watcher(false); }
+};
+
+SubprocessOptions pipes(bool in, bool out, bool err) {
+  SubprocessOptions o;
+  if (in) o.std_in = PIPE;
+  if (out) o.std_out = PIPE;
+  if (err) o.std_err = PIPE;
+  return o;
+}
+
+// (stdout, stderr, returncode) of a finished child.
+struct Ran {
+  std::string out, err;
+  int rc = -1000;
+};
+
+Coro<Ran> exec_and_communicate(std::vector<std::string> argv, SubprocessOptions o,
+                               std::string input) {
+  Process p = co_await create_subprocess_exec(std::move(argv), std::move(o));
+  auto [out, err] = co_await p.communicate(std::move(input));
+  co_return Ran{std::move(out), std::move(err), p.returncode().value_or(-1000)};
+}
+
+Coro<Ran> shell_and_communicate(std::string cmd, SubprocessOptions o, std::string input) {
+  Process p = co_await create_subprocess_shell(std::move(cmd), std::move(o));
+  auto [out, err] = co_await p.communicate(std::move(input));
+  co_return Ran{std::move(out), std::move(err), p.returncode().value_or(-1000)};
+}
+
+TEST_P(SubprocessTest, ExecCapturesStdout) {
+  Ran r = run_coro(exec_and_communicate({"echo", "hello", "world"}, pipes(false, true, false), ""));
+  EXPECT_EQ(r.out, "hello world\n");
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.rc, 0);
+}
+
+TEST_P(SubprocessTest, ExecWithProgramAndArgsSpelling) {
+  auto body = []() -> Coro<std::string> {
+    SubprocessOptions o;
+    o.std_out = PIPE;
+    std::string prog = "printf";
+    std::vector<std::string> args = {"%s-%s", "a", "b"};
+    Process p = co_await create_subprocess_exec(prog, args, o);
+    std::string out = co_await p.std_out().read();
+    co_await p.wait();
+    co_return out;
+  };
+  EXPECT_EQ(run_coro(body()), "a-b");
+}
+
+TEST_P(SubprocessTest, ShellRunsThroughBinSh) {
+  Ran r = run_coro(shell_and_communicate("echo $((6 * 7)); exit 3", pipes(false, true, false), ""));
+  EXPECT_EQ(r.out, "42\n");
+  EXPECT_EQ(r.rc, 3);
+}
+
+TEST_P(SubprocessTest, CommunicateFeedsStdin) {
+  Ran r = run_coro(exec_and_communicate({"cat"}, pipes(true, true, false), "some input\nline 2"));
+  EXPECT_EQ(r.out, "some input\nline 2");
+  EXPECT_EQ(r.rc, 0);
+}
+
+TEST_P(SubprocessTest, StderrPipe) {
+  Ran r = run_coro(shell_and_communicate("echo out; echo err >&2", pipes(false, true, true), ""));
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_EQ(r.err, "err\n");
+}
+
+TEST_P(SubprocessTest, StderrToStdout) {
+  SubprocessOptions o;
+  o.std_out = PIPE;
+  o.std_err = STDOUT;
+  Ran r = run_coro(shell_and_communicate("echo out; echo err >&2", o, ""));
+  EXPECT_EQ(r.out, "out\nerr\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_P(SubprocessTest, DevNull) {
+  SubprocessOptions o;
+  o.std_in = DEVNULL;
+  o.std_out = PIPE;
+  o.std_err = DEVNULL;
+  // cat sees EOF at once; the message to stderr goes nowhere.
+  Ran r = run_coro(shell_and_communicate("cat; echo done; echo lost >&2", o, ""));
+  EXPECT_EQ(r.out, "done\n");
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.rc, 0);
+}
+
+TEST_P(SubprocessTest, FileDescriptorAndInherit) {
+  // stdout to a file of ours; stdin and stderr inherited (no pipe objects).
+  int fd = ::memfd_create("eddy-subprocess-test", MFD_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto body = [](int fd) -> Coro<int> {
+    SubprocessOptions o;
+    o.std_out = fd;
+    std::string cmd = "echo to-file";
+    Process p = co_await create_subprocess_shell(cmd, o);
+    EXPECT_FALSE(p.std_in());
+    EXPECT_FALSE(p.std_out());
+    EXPECT_FALSE(p.std_err());
+    co_return co_await p.wait();
+  };
+  EXPECT_EQ(run_coro(body(fd)), 0);
+  char buf[64] = {};
+  ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+  ::close(fd);
+  EXPECT_EQ(std::string(buf, n > 0 ? n : 0), "to-file\n");
+}
+
+TEST_P(SubprocessTest, CwdAndEnv) {
+  SubprocessOptions o = pipes(false, true, false);
+  o.cwd = "/";
+  o.env = std::map<std::string, std::string>{{"EDDY_TEST_VAR", "value 1"}};
+  Ran r = run_coro(exec_and_communicate({"/bin/sh", "-c", "pwd; echo \"$EDDY_TEST_VAR\"; echo ${HOME:-nohome}"},
+                                        o, ""));
+  EXPECT_EQ(r.out, "/\nvalue 1\nnohome\n");
+}
+
+Coro<std::vector<std::string>> read_lines() {
+  SubprocessOptions o;
+  o.std_out = PIPE;
+  std::string cmd = "printf 'one\\ntwo\\nthree'";
+  Process p = co_await create_subprocess_shell(cmd, o);
+  std::vector<std::string> lines;
+  PipeReader out = p.std_out();
+  while (!out.at_eof()) {
+    std::string line = co_await out.readline();
+    if (line.empty()) break;
+    lines.push_back(line);
+  }
+  lines.push_back(std::to_string(co_await p.wait()));
+  co_return lines;
+}
+
+TEST_P(SubprocessTest, ReadlineAndAtEof) {
+  EXPECT_EQ(run_coro(read_lines()), (std::vector<std::string>{"one\n", "two\n", "three", "0"}));
+}
+
+Coro<std::string> interactive() {
+  // Line by line through `cat`: write, drain, read the echo back.
+  std::vector<std::string> argv = {"cat"};
+  Process p = co_await create_subprocess_exec(argv, pipes(true, true, false));
+  PipeWriter in = p.std_in();
+  PipeReader out = p.std_out();
+  std::string got;
+  for (int i = 0; i < 3; ++i) {
+    std::string line = "line " + std::to_string(i) + "\n";
+    in.write(line);
+    co_await in.drain();
+    got += co_await out.readline();
+  }
+  in.close();
+  co_await in.wait_closed();
+  std::string rest = co_await out.read();
+  got += "rest=" + rest;
+  int rc = co_await p.wait();
+  got += " rc=" + std::to_string(rc);
+  co_return got;
+}
+
+TEST_P(SubprocessTest, InteractiveWriteDrainRead) {
+  EXPECT_EQ(run_coro(interactive()), "line 0\nline 1\nline 2\nrest= rc=0");
+}
+
+Coro<std::vector<int>> kill_with(int how) {
+  std::vector<std::string> argv = {"sleep", "30"};
+  Process p = co_await create_subprocess_exec(argv);
+  std::vector<int> out;
+  out.push_back(p.returncode().has_value() ? 1 : 0);
+  auto settle = 10ms;
+  co_await sleep(settle);
+  if (how == 0) p.terminate();
+  if (how == 1) p.kill();
+  if (how == 2) p.send_signal(SIGUSR1);
+  out.push_back(co_await p.wait());
+  out.push_back(*p.returncode());
+  // Signalling a reaped child is a no-op, not ProcessLookupError.
+  p.kill();
+  p.terminate();
+  p.send_signal(SIGUSR1);
+  out.push_back(co_await p.wait());
+  co_return out;
+}
+
+TEST_P(SubprocessTest, ReturncodeIsMinusTheSignal) {
+  EXPECT_EQ(run_coro(kill_with(0)), (std::vector<int>{0, -SIGTERM, -SIGTERM, -SIGTERM}));
+  EXPECT_EQ(run_coro(kill_with(1)), (std::vector<int>{0, -SIGKILL, -SIGKILL, -SIGKILL}));
+  EXPECT_EQ(run_coro(kill_with(2)), (std::vector<int>{0, -SIGUSR1, -SIGUSR1, -SIGUSR1}));
+}
+
+Coro<int> exit_code(std::string cmd) {
+  Process p = co_await create_subprocess_shell(std::move(cmd));
+  co_return co_await p.wait();
+}
+
+TEST_P(SubprocessTest, ExitCodes) {
+  EXPECT_EQ(run_coro(exit_code("exit 0")), 0);
+  EXPECT_EQ(run_coro(exit_code("exit 7")), 7);
+  EXPECT_EQ(run_coro(exit_code("exit 255")), 255);
+  EXPECT_EQ(run_coro(exit_code("kill -9 $$")), -9);
+}
+
+Coro<> start_missing(std::string prog) {
+  std::vector<std::string> argv = {prog};
+  Process p = co_await create_subprocess_exec(argv);
+  co_await p.wait();
+}
+
+TEST_P(SubprocessTest, MissingProgramRaisesFileNotFoundError) {
+  try {
+    run_coro(start_missing("/nonexistent/eddy-no-such-program"));
+    FAIL() << "no exception";
+  } catch (const FileNotFoundError& e) {
+    EXPECT_EQ(e.error_code(), ENOENT);
+    EXPECT_THAT(e.what(), HasSubstr("eddy-no-such-program"));
+  }
+  EXPECT_THROW(run_coro(start_missing("eddy-no-such-program-on-path")), FileNotFoundError);
+  EXPECT_THROW(run_coro(start_missing("/etc/passwd")), PermissionError);  // not executable
+  EXPECT_THROW(run_coro(start_missing("")), OSError);
+}
+
+TEST_P(SubprocessTest, MissingCwdRaisesFileNotFoundError) {
+  SubprocessOptions o;
+  o.cwd = "/nonexistent-eddy-dir";
+  EXPECT_THROW(run_coro(exec_and_communicate({"true"}, o, "")), FileNotFoundError);
+}
+
+TEST_P(SubprocessTest, StdoutIsOnlyForStderr) {
+  SubprocessOptions o;
+  o.std_out = STDOUT;
+  EXPECT_THROW(run_coro(exec_and_communicate({"true"}, o, "")), ValueError);
+}
+
+Coro<std::string> wait_for_times_out() {
+  std::vector<std::string> argv = {"sleep", "30"};
+  Process p = co_await create_subprocess_exec(argv);
+  std::string out;
+  try {
+    auto limit = 50ms;
+    co_await wait_for(p.wait(), limit);
+    out = "finished?";
+  } catch (const TimeoutError&) {
+    out = "timeout";
+  }
+  // The cancelled wait() left the process alone; a new wait() works.
+  p.kill();
+  int rc = co_await p.wait();
+  co_return out + " " + std::to_string(rc);
+}
+
+TEST_P(SubprocessTest, CancelledWaitLeavesTheChild) {
+  EXPECT_EQ(run_coro(wait_for_times_out()), "timeout -9");
+}
+
+Coro<std::string> stdin_closed_early() {
+  // `true` exits without reading: feeding 1 MiB must not fail communicate().
+  std::vector<std::string> argv = {"true"};
+  Process p = co_await create_subprocess_exec(argv, pipes(true, true, false));
+  std::string big(1 << 20, 'x');
+  auto [out, err] = co_await p.communicate(big);
+  co_return out + std::to_string(*p.returncode());
+}
+
+TEST_P(SubprocessTest, BrokenStdinIsNotAnErrorForCommunicate) {
+  EXPECT_EQ(run_coro(stdin_closed_early()), "0");
+}
+
+Coro<std::string> drain_raises_broken_pipe() {
+  std::vector<std::string> argv = {"true"};
+  Process p = co_await create_subprocess_exec(argv, pipes(true, false, false));
+  co_await p.wait();
+  PipeWriter in = p.std_in();
+  std::string chunk(256 * 1024, 'y');
+  try {
+    in.write(chunk);
+    co_await in.drain();
+  } catch (const BrokenPipeError&) {
+    co_return "BrokenPipeError";
+  }
+  co_return "no error";
+}
+
+TEST_P(SubprocessTest, DrainRaisesBrokenPipeError) {
+  EXPECT_EQ(run_coro(drain_raises_broken_pipe()), "BrokenPipeError");
+}
+
+Coro<std::vector<int>> many_at_once(int n) {
+  std::vector<Coro<int>> waits;
+  for (int i = 0; i < n; ++i) waits.push_back(exit_code("exit " + std::to_string(i)));
+  auto all = gather(std::move(waits));
+  co_return co_await all;
+}
+
+TEST_P(SubprocessTest, ConcurrentChildren) {
+  std::vector<int> want;
+  for (int i = 0; i < 20; ++i) want.push_back(i);
+  EXPECT_EQ(run_coro(many_at_once(20)), want);
+}
+
+int open_fd_count() {
+  int n = 0;
+  DIR* d = ::opendir("/proc/self/fd");
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(d);
+  return n - 1;  // the directory's own descriptor
+}
+
+// Children of this process in state Z (zombies), from /proc.
+std::set<int> zombie_children() {
+  std::set<int> out;
+  DIR* d = ::opendir("/proc");
+  while (dirent* e = ::readdir(d)) {
+    int pid = std::atoi(e->d_name);
+    if (pid <= 0) continue;
+    std::ifstream f("/proc/" + std::string(e->d_name) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    char state = 0;
+    int ppid = 0;
+    rest >> state >> ppid;
+    if (state == 'Z' && ppid == ::getpid()) out.insert(pid);
+  }
+  ::closedir(d);
+  return out;
+}
+
+Coro<std::vector<int>> spawn_in_a_row(int n, bool with_pipes) {
+  std::vector<int> pids;
+  for (int i = 0; i < n; ++i) {
+    SubprocessOptions o = pipes(with_pipes, with_pipes, with_pipes);
+    std::vector<std::string> argv = {"/bin/true"};
+    Process p = co_await create_subprocess_exec(argv, o);
+    pids.push_back(p.pid());
+    if (with_pipes) {
+      co_await p.communicate();
+    } else {
+      int rc = co_await p.wait();
+      if (rc != 0) throw std::runtime_error("rc " + std::to_string(rc));
+    }
+  }
+  co_return pids;
+}
+
+TEST_P(SubprocessTest, AThousandChildrenLeakNoDescriptorAndNoZombie) {
+  // A warm-up run first: the loop's own descriptors and pools settle.
+  run_coro(spawn_in_a_row(2, true));
+  int before = open_fd_count();
+  std::vector<int> pids = run_coro(spawn_in_a_row(900, false));
+  std::vector<int> piped = run_coro(spawn_in_a_row(100, true));
+  pids.insert(pids.end(), piped.begin(), piped.end());
+  EXPECT_EQ(open_fd_count(), before);
+  std::set<int> zombies = zombie_children();
+  for (int pid : pids) EXPECT_EQ(zombies.count(pid), 0u) << "zombie " << pid;
+}
+
+// FNV-1a over a string, to compare large payloads cheaply.
+uint64_t fnv1a(std::string_view s, uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+TEST_P(SubprocessTest, HundredMebibytesOfOutput) {
+  constexpr size_t kSize = 100u << 20;
+  Ran r = run_coro(shell_and_communicate(
+      "yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c " + std::to_string(kSize),
+      pipes(false, true, true), ""));
+  EXPECT_EQ(r.rc, 0);
+  ASSERT_EQ(r.out.size(), kSize);
+  std::string line = "0123456789abcdefghijklmnopqrstuvwxyz\n";
+  std::string want;
+  want.reserve(kSize);
+  while (want.size() < kSize) want += line;
+  want.resize(kSize);
+  EXPECT_EQ(fnv1a(r.out), fnv1a(want));
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_P(SubprocessTest, LargeInputRoundTripsThroughCat) {
+  std::string input;
+  for (int i = 0; input.size() < (16u << 20); ++i) input += std::to_string(i) + ",";
+  Ran r = run_coro(exec_and_communicate({"cat"}, pipes(true, true, true), input));
+  EXPECT_EQ(r.rc, 0);
+  ASSERT_EQ(r.out.size(), input.size());
+  EXPECT_EQ(fnv1a(r.out), fnv1a(input));
+}
+
+TEST_P(SubprocessTest, ThreadedChildWatcherFallback) {
+  detail::force_threaded_child_watcher(true);
+  Ran r = run_coro(exec_and_communicate({"cat"}, pipes(true, true, false), "via thread"));
+  EXPECT_EQ(r.out, "via thread");
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(run_coro(kill_with(1)), (std::vector<int>{0, -SIGKILL, -SIGKILL, -SIGKILL}));
+  int before = open_fd_count();
+  std::vector<int> pids = run_coro(spawn_in_a_row(50, false));
+  EXPECT_EQ(open_fd_count(), before);
+  std::set<int> zombies = zombie_children();
+  for (int pid : pids) EXPECT_EQ(zombies.count(pid), 0u) << "zombie " << pid;
+}
+
+bool process_gone(int pid) {
+  // Gone means reaped: no /proc entry left (a zombie still has one).
+  return ::access(("/proc/" + std::to_string(pid)).c_str(), F_OK) != 0;
+}
+
+bool eventually_gone(int pid) {
+  for (int i = 0; i < 1000 && !process_gone(pid); ++i) std::this_thread::sleep_for(10ms);
+  return process_gone(pid);
+}
+
+Coro<int> drop_running_child() {
+  std::vector<std::string> argv = {"sleep", "30"};
+  Process p = co_await create_subprocess_exec(argv);
+  co_return p.pid();  // the last handle goes away here, the child still runs
+}
+
+Coro<Process> keep_running_child() {
+  std::vector<std::string> argv = {"sleep", "30"};
+  Process p = co_await create_subprocess_exec(argv, pipes(true, true, true));
+  co_return p;
+}
+
+Coro<int> wait_on(Process p) { co_return co_await p.wait(); }
+
+TEST_P(SubprocessTest, DroppingARunningChildKillsAndReapsIt) {
+  std::vector<std::string> logged;
+  LogSink old = set_log_sink([&](int32_t, std::string_view m) { logged.emplace_back(m); });
+  int pid = run_coro(drop_running_child());
+  EXPECT_TRUE(eventually_gone(pid));
+
+  // A Process that outlives its loop: nothing crashes, nothing leaks.
+  Process p = run_coro(keep_running_child());
+  int pid2 = p.pid();
+  EXPECT_FALSE(p.returncode());
+  // Its loop is gone: awaiting it is an error, not a crash.
+  EXPECT_THROW(run_coro(wait_on(p)), RuntimeError);
+  p = Process();
+  EXPECT_TRUE(eventually_gone(pid2));
+  set_log_sink(old);
+  ASSERT_FALSE(logged.empty());
+  EXPECT_THAT(logged[0], HasSubstr("killed"));
+}
+
+TEST_P(SubprocessTest, ThreadedWatcherOutlivingItsLoop) {
+  detail::force_threaded_child_watcher(true);
+  LogSink old = set_log_sink([](int32_t, std::string_view) {});
+  int pid = run_coro(drop_running_child());
+  EXPECT_TRUE(eventually_gone(pid));
+  Process p = run_coro(keep_running_child());
+  int pid2 = p.pid();
+  p = Process();
+  EXPECT_TRUE(eventually_gone(pid2));
+  set_log_sink(old);
+}
+
+EDDY_INSTANTIATE_TASK_SUITE(SubprocessTest);
+
+}  // namespace
+}  // namespace eddy
