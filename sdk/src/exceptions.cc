@@ -36,8 +36,13 @@ void raise_for_code(int32_t code, const char* context) {
 }
 
 void raise_os_error(int err, const std::string& what) {
-  std::string msg = "[Errno " + std::to_string(err) + "] " + std::strerror(err);
-  if (!what.empty()) msg += ": '" + what + "'";
+  std::string text = std::strerror(err);
+  if (!what.empty()) text += ": '" + what + "'";
+  raise_os_error_text(err, text);
+}
+
+void raise_os_error_text(int err, const std::string& text) {
+  std::string msg = "[Errno " + std::to_string(err) + "] " + text;
   switch (err) {
     case ENOENT:
       throw FileNotFoundError(err, msg);
@@ -53,10 +58,21 @@ void raise_os_error(int err, const std::string& what) {
       throw BrokenPipeError(err, msg);
     case ECONNRESET:
       throw ConnectionResetError(err, msg);
+    case ECONNREFUSED:
+      throw ConnectionRefusedError(err, msg);
+    case ECONNABORTED:
+      throw ConnectionAbortedError(err, msg);
     default:
       throw OSError(err, msg);
   }
 }
+
+IncompleteReadError::IncompleteReadError(std::string partial, std::optional<size_t> expected)
+    : EOFError(std::to_string(partial.size()) + " bytes read on a total of " +
+               (expected ? std::to_string(*expected) : std::string("undefined")) +
+               " expected bytes"),
+      partial_(std::move(partial)),
+      expected_(expected) {}
 
 absl::Status status_from_code(int32_t code, const char* context) {
   if (code == 0) return absl::OkStatus();

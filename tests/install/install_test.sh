@@ -64,4 +64,9 @@ done
 info=$(find "$tmp/root" -type f -name eddy-info | head -n 1)
 [ -n "$info" ] || fail "eddy-info was not installed"
 "$info" --names | grep -qx epoll || fail "the installed eddy-info does not list epoll"
+# eddy-bench is installed when the benchmarks are built (-Dbench=true).
+bench=$(find "$tmp/root" -type f -name eddy-bench | head -n 1)
+if [ -n "$bench" ]; then
+  "$bench" --list | grep -q "^backends: .*epoll" || fail "the installed eddy-bench does not list epoll"
+fi
 step "OK ($n installed plugins ran the outside program)"

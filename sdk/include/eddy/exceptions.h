@@ -14,7 +14,9 @@
 #define EDDY_EXCEPTIONS_H_
 
 #include <cstdint>
+#include <cstddef>
 #include <exception>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -84,11 +86,31 @@ class ConnectionResetError : public ConnectionError {
  public:
   using ConnectionError::ConnectionError;
 };
+// connect() found nobody listening (ECONNREFUSED).
+class ConnectionRefusedError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+// The connection was aborted before accept() took it (ECONNABORTED).
+class ConnectionAbortedError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+// Python's socket.gaierror: getaddrinfo / getnameinfo failed. error_code()
+// is the EAI_* code (negative on Linux); the message is gai_strerror's,
+// "[Errno -2] Name or service not known".
+class gaierror : public OSError {
+ public:
+  using OSError::OSError;
+};
 
 // Throws the OSError subclass Python would raise for `err` (FileNotFoundError
 // for ENOENT, PermissionError for EACCES/EPERM, ...), with Python's message
 // "[Errno 2] No such file or directory: 'what'" (`what` may be empty).
 [[noreturn]] void raise_os_error(int err, const std::string& what = {});
+// Throws what Python's `raise OSError(err, text)` raises: the subclass for
+// `err`, whose message reads "[Errno err] text".
+[[noreturn]] void raise_os_error_text(int err, const std::string& text);
 
 // A backend could not be found, loaded, negotiated or probed. Names the
 // plugin and the reason. (eddy's own; a RuntimeError for asyncio code.)
@@ -135,6 +157,41 @@ class BrokenBarrierError : public RuntimeError {
  public:
   BrokenBarrierError() : RuntimeError("BrokenBarrierError") {}
   using RuntimeError::RuntimeError;
+};
+
+// Python's EOFError: the end of a stream came first.
+class EOFError : public Error {
+ public:
+  using Error::Error;
+};
+
+// asyncio.IncompleteReadError: the stream ended before readexactly(n) got
+// its n bytes (expected() is n) or before readuntil() found a separator
+// (expected() is empty, Python's None). partial() holds the bytes read
+// before the end. The message is Python's: "3 bytes read on a total of 5
+// expected bytes", with "undefined" for an unknown total.
+class IncompleteReadError : public EOFError {
+ public:
+  IncompleteReadError(std::string partial, std::optional<size_t> expected);
+  const std::string& partial() const { return partial_; }
+  std::optional<size_t> expected() const { return expected_; }
+
+ private:
+  std::string partial_;
+  std::optional<size_t> expected_;
+};
+
+// asyncio.LimitOverrunError: readuntil() reached the stream's limit before
+// finding a separator (or found one beyond it). consumed() is how many
+// bytes may be consumed: the data is left in the stream's buffer.
+class LimitOverrunError : public Error {
+ public:
+  LimitOverrunError(std::string message, size_t consumed)
+      : Error(std::move(message)), consumed_(consumed) {}
+  size_t consumed() const { return consumed_; }
+
+ private:
+  size_t consumed_;
 };
 
 class CancelledError : public std::exception {

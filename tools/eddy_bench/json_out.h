@@ -1,0 +1,36 @@
+// json_out.h -- the --json file: the set-up, the options, every backend
+// found (with version, ABI and capabilities), what was skipped and why, and
+// every result with its rounds, median, min and max. Meant for scripts and
+// for comparing runs later.
+//
+// Thread-safety: call from one thread.
+#ifndef EDDY_TOOLS_EDDY_BENCH_JSON_OUT_H_
+#define EDDY_TOOLS_EDDY_BENCH_JSON_OUT_H_
+
+#include <string>
+#include <vector>
+
+#include "collector.h"
+#include "options.h"
+#include "rows.h"
+#include "setup.h"
+#include "table.h"
+
+namespace eddy::bench_tool {
+
+struct RunFacts {
+  const Setup* setup;
+  const CpuContext* cpu;
+  const Options* options;
+  const std::vector<std::string>* columns;
+  const std::vector<Skipped>* skipped;
+  const std::vector<Row>* rows;
+  double duration_s;
+};
+
+// Writes the file; false with a message in *error if it cannot.
+bool write_json(const std::string& path, const RunFacts& facts, std::string* error);
+
+}  // namespace eddy::bench_tool
+
+#endif  // EDDY_TOOLS_EDDY_BENCH_JSON_OUT_H_

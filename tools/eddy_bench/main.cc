@@ -1,0 +1,171 @@
+// eddy-bench: the same workloads on every loop backend, side by side.
+//
+// It registers eddy's micro-benchmarks (bench/, Google Benchmark used as a
+// library), chooses the rows (--workloads) and columns (--backends), runs
+// them in interleaved rounds with a progress line on stderr, and prints the
+// set-up and one table on stdout; --json writes the same as JSON. Backends
+// that do not load are listed as skipped, with the loader's reason.
+//
+// Exit status: 0 on success, 1 if a benchmark reported an error or the JSON
+// file could not be written, 2 for a bad command line.
+#include <algorithm>
+#include <cstdio>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "catalog.h"
+#include "collector.h"
+#include "gbench.h"
+#include "json_out.h"
+#include "options.h"
+#include "rows.h"
+#include "runner.h"
+#include "setup.h"
+#include "table.h"
+#include "workloads.h"
+
+namespace eddy::bench_tool {
+namespace {
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+// The columns to run and the backends skipped (with why), or false with a
+// message for a name nobody knows.
+bool choose_columns(const Options& o, const Setup& setup, std::vector<std::string>* columns,
+                    std::vector<Skipped>* skipped, std::string* error) {
+  std::vector<std::string> usable, unusable;
+  for (const BackendInfo& b : setup.backends) (b.available ? usable : unusable).push_back(b.name);
+  for (const std::string& raw : raw_twin_names()) usable.push_back(raw);
+  for (const std::string& name : o.backends) {
+    if (!contains(usable, name) && !contains(unusable, name)) {
+      *error = "unknown backend '" + name + "' in --backends; available: " + join(usable);
+      if (!unusable.empty()) *error += " (found but unavailable: " + join(unusable) + ")";
+      return false;
+    }
+  }
+  std::vector<std::string> wanted = o.backends;
+  if (wanted.empty()) {
+    wanted = usable;
+    wanted.insert(wanted.end(), unusable.begin(), unusable.end());
+  }
+  for (const std::string& name : wanted) {
+    if (contains(*columns, name)) continue;
+    if (contains(usable, name)) {
+      columns->push_back(name);
+      continue;
+    }
+    for (const BackendInfo& b : setup.backends) {
+      if (b.name == name) skipped->push_back({name, b.reason});
+    }
+  }
+  return true;
+}
+
+bool selected(const Instance& i, const Options& o, const std::regex& re) {
+  if (o.workloads.empty()) return !i.slow;
+  return std::regex_search(i.workload, re) || std::regex_search(i.label, re);
+}
+
+void print_list(const std::vector<Instance>& all, const std::vector<std::string>& columns,
+                const std::vector<Skipped>& skipped) {
+  std::printf("workloads (key: label, per operation; [slow]: not in the quick suite):\n");
+  std::vector<std::string> seen;
+  for (const Instance& i : all) {
+    if (contains(seen, i.workload)) continue;
+    seen.push_back(i.workload);
+    std::vector<std::string> backends;
+    for (const Instance& j : all) {
+      if (j.workload == i.workload && contains(columns, j.backend)) backends.push_back(j.backend);
+    }
+    std::printf("  %-22s %s, per %s%s\n      on %s\n", i.workload.c_str(), i.label.c_str(),
+                i.per.c_str(), i.slow ? " [slow]" : "", join(backends).c_str());
+  }
+  std::printf("backends: %s\n", join(columns).c_str());
+  for (const Skipped& s : skipped) std::printf("skipped: %s: %s\n", s.name.c_str(), s.reason.c_str());
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  std::string error;
+  if (!parse_options(argc, argv, &o, &error)) {
+    std::fprintf(stderr, "eddy-bench: %s\n", error.c_str());
+    return 2;
+  }
+  if (o.help) {
+    std::fputs(usage(), stdout);
+    return 0;
+  }
+  std::regex re;
+  try {
+    re = std::regex(o.workloads);
+  } catch (const std::regex_error& e) {
+    std::fprintf(stderr, "eddy-bench: bad --workloads regex '%s': %s\n", o.workloads.c_str(), e.what());
+    return 2;
+  }
+  Setup setup = collect_setup();
+  std::vector<std::string> columns;
+  std::vector<Skipped> skipped;
+  if (!choose_columns(o, setup, &columns, &skipped, &error)) {
+    std::fprintf(stderr, "eddy-bench: %s\n", error.c_str());
+    return 2;
+  }
+
+  init_google_benchmark(o.min_time_s);
+  eddy::bench::register_all_benchmarks();
+  std::vector<Instance> all = list_instances();
+  if (o.list) {
+    print_list(all, columns, skipped);
+    return 0;
+  }
+  std::vector<Instance> plan;
+  for (const Instance& i : all) {
+    if (contains(columns, i.backend) && selected(i, o, re)) plan.push_back(i);
+  }
+  if (plan.empty()) {
+    std::fprintf(stderr, "eddy-bench: no workload matches --workloads='%s' on %s (see --list)\n",
+                 o.workloads.c_str(), join(columns).c_str());
+    return 2;
+  }
+  // Only the columns that have something to show.
+  std::vector<std::string> shown;
+  for (const std::string& c : columns) {
+    if (std::any_of(plan.begin(), plan.end(), [&](const Instance& i) { return i.backend == c; })) {
+      shown.push_back(c);
+    }
+  }
+
+  print_setup(stdout, setup, o, shown, skipped);
+  Collector collector;
+  double seconds = run_rounds(plan, o.repetitions, !o.quiet, &collector);
+  std::vector<Row> rows = build_rows(plan, collector.results());
+  print_table(stdout, rows, shown, o.repetitions);
+  std::printf("\n%zu benchmarks x %d rounds in %.1f s.\n", plan.size(), o.repetitions, seconds);
+
+  int status = 0;
+  for (const auto& [name, result] : collector.results()) {
+    if (!result.error.empty()) status = 1;
+  }
+  if (!o.json_path.empty()) {
+    RunFacts facts{&setup, &collector.cpu(), &o, &shown, &skipped, &rows, seconds};
+    if (!write_json(o.json_path, facts, &error)) {
+      std::fprintf(stderr, "eddy-bench: %s\n", error.c_str());
+      status = 1;
+    }
+  }
+  benchmark::Shutdown();
+  return status;
+}
+
+}  // namespace
+}  // namespace eddy::bench_tool
+
+int main(int argc, char** argv) { return eddy::bench_tool::run(argc, argv); }
