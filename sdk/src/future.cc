@@ -180,6 +180,15 @@ void FutureBase::run_callback(FutureBase* f, DoneCallback cb) {
 
 void FutureBase::finish(State s) {
   state_ = s;
+  if (callbacks_.empty()) return;
+  if (callbacks_.size() == 1) {
+    // The common case (one awaiting task): no second vector.
+    DoneCallback cb = callbacks_[0];
+    callbacks_.clear();
+    Ref<FutureBase> keep(this);
+    run_callback(this, cb);
+    return;
+  }
   // Callbacks run from the loop in registration order; the list is taken
   // first because a callback may add more.
   auto callbacks = std::move(callbacks_);

@@ -30,27 +30,41 @@ constexpr size_t kGranule = 64;
 constexpr size_t kClasses = 16;
 constexpr size_t kKeep = 64;
 
+// Trivial (constinit, no destructor), so an access is one %fs-relative load
+// with no TLS initialisation guard: a thread_local with a destructor costs a
+// __tls_get_addr call per access even with the initial-exec model.
 struct FramePool {
   struct FreeList {
     std::array<void*, kKeep> frames;
     size_t n = 0;
   };
   std::array<FreeList, kClasses> lists{};
-  ~FramePool();
+  bool reaper_armed = false;
 };
 
 // Set when this thread's pool is gone (thread exit): frames freed later, by
-// loops destroyed after it, go straight to the heap. A trivial thread_local,
-// so it is readable at any point of thread teardown.
+// loops destroyed after it, go straight to the heap. Trivial too, so it is
+// readable at any point of thread teardown.
 EDDY_FAST_TLS constinit thread_local bool t_pool_gone = false;
-EDDY_FAST_TLS thread_local FramePool t_pool;
+EDDY_FAST_TLS constinit thread_local FramePool t_pool;
 
-FramePool::~FramePool() {
-  for (FreeList& l : lists) {
-    for (size_t i = 0; i < l.n; ++i) ::operator delete(l.frames[i]);
-    l.n = 0;
+// Frees the pool's frames at thread exit. Touched once per thread, when the
+// pool first keeps a frame, which registers its destructor.
+struct PoolReaper {
+  ~PoolReaper() {
+    for (FramePool::FreeList& l : t_pool.lists) {
+      for (size_t i = 0; i < l.n; ++i) ::operator delete(l.frames[i]);
+      l.n = 0;
+    }
+    t_pool_gone = true;
   }
-  t_pool_gone = true;
+};
+thread_local PoolReaper t_reaper;
+
+[[gnu::noinline]] void arm_reaper() {
+  t_pool.reaper_armed = true;
+  PoolReaper* volatile touch = &t_reaper;  // constructs it for this thread
+  (void)touch;
 }
 
 // The size class of n bytes (1-based), or 0 if too big to recycle.
@@ -74,6 +88,7 @@ void wait_frame_free(void* p, size_t n) noexcept {
   if (c != 0) {
     FramePool::FreeList& l = t_pool.lists[c - 1];
     if (l.n < kKeep) {
+      if (!t_pool.reaper_armed) arm_reaper();
       l.frames[l.n++] = p;
       return;
     }
