@@ -132,7 +132,12 @@ int32_t UvPoller::poll(int64_t timeout_ns, eddy_event* out, int32_t capacity) {
     if (timeout_ns > 0) {
       uint64_t ms = static_cast<uint64_t>((timeout_ns + 999'999) / 1'000'000);  // up, never early
       uv_update_time(&loop_);
-      uv_timer_start(&timer_, [](uv_timer_t*) {}, ms, 0);
+      // The callback stops the loop. uv_run(UV_RUN_ONCE) runs due timers
+      // *before* it polls: when this thread is preempted past the deadline
+      // between here and uv_run, the timer fires first, libuv's timer heap is
+      // then empty and the poll would block with no timeout at all (seen as a
+      // hang under load). uv_stop makes that poll return at once.
+      uv_timer_start(&timer_, [](uv_timer_t* t) { uv_stop(t->loop); }, ms, 0);
     }
     uv_run(&loop_, UV_RUN_ONCE);
     uv_timer_stop(&timer_);
