@@ -21,6 +21,7 @@
 #include "eddy/log.h"
 #include "eddy/queues.h"
 #include "eddy/runners.h"
+#include "eddy/streams.h"
 #include "eddy/sockets.h"
 #include "eddy/subprocess.h"
 #include "eddy/task.h"
