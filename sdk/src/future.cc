@@ -37,8 +37,7 @@ FutureBase::~FutureBase() {
   report_unretrieved();
 }
 
-void FutureBase::report_unretrieved() {
-  if (state_ != State::kFinished || !exception_ || retrieved_) return;
+void FutureBase::report_unretrieved_now() {
   retrieved_ = true;
   // asyncio reports this from __del__; the loop may be gone by now.
   ExceptionContext ctx;

@@ -30,41 +30,46 @@ constexpr size_t kGranule = 64;
 constexpr size_t kClasses = 16;
 constexpr size_t kKeep = 64;
 
-// Trivial (constinit, no destructor), so an access is one %fs-relative load
-// with no TLS initialisation guard: a thread_local with a destructor costs a
-// __tls_get_addr call per access even with the initial-exec model.
+// The pool lives on the heap and the thread_locals are a pointer and a flag:
+// trivial (constinit, no destructor), so an access is one %fs-relative load
+// with no initialisation guard (a thread_local with a destructor costs a
+// __tls_get_addr call per access even with the initial-exec model), and
+// small, so libeddy's initial-exec TLS fits glibc's static TLS surplus when
+// libeddy is dlopen'ed (fast_tls.h).
 struct FramePool {
   struct FreeList {
     std::array<void*, kKeep> frames;
     size_t n = 0;
   };
   std::array<FreeList, kClasses> lists{};
-  bool reaper_armed = false;
 };
 
+EDDY_FAST_TLS constinit thread_local FramePool* t_pool = nullptr;
 // Set when this thread's pool is gone (thread exit): frames freed later, by
-// loops destroyed after it, go straight to the heap. Trivial too, so it is
-// readable at any point of thread teardown.
+// loops destroyed after it, go straight to the heap.
 EDDY_FAST_TLS constinit thread_local bool t_pool_gone = false;
-EDDY_FAST_TLS constinit thread_local FramePool t_pool;
 
-// Frees the pool's frames at thread exit. Touched once per thread, when the
-// pool first keeps a frame, which registers its destructor.
+// Frees the pool and its frames at thread exit. Touched once per thread,
+// when the pool is made, which registers its destructor.
 struct PoolReaper {
   ~PoolReaper() {
-    for (FramePool::FreeList& l : t_pool.lists) {
-      for (size_t i = 0; i < l.n; ++i) ::operator delete(l.frames[i]);
-      l.n = 0;
+    if (FramePool* pool = t_pool) {
+      for (FramePool::FreeList& l : pool->lists) {
+        for (size_t i = 0; i < l.n; ++i) ::operator delete(l.frames[i]);
+      }
+      delete pool;
     }
+    t_pool = nullptr;
     t_pool_gone = true;
   }
 };
 thread_local PoolReaper t_reaper;
 
-[[gnu::noinline]] void arm_reaper() {
-  t_pool.reaper_armed = true;
+[[gnu::noinline]] FramePool* make_pool() {
   PoolReaper* volatile touch = &t_reaper;  // constructs it for this thread
   (void)touch;
+  t_pool = new FramePool;
+  return t_pool;
 }
 
 // The size class of n bytes (1-based), or 0 if too big to recycle.
@@ -76,19 +81,28 @@ size_t size_class(size_t n) {
 }  // namespace
 
 void* wait_frame_alloc(size_t n) {
-  size_t c = kRecycle && !t_pool_gone ? size_class(n) : 0;
-  if (c == 0) return ::operator new(n);
-  FramePool::FreeList& l = t_pool.lists[c - 1];
+  size_t c = kRecycle ? size_class(n) : 0;
+  FramePool* pool = t_pool;
+  if (c == 0 || !pool) return ::operator new(c ? c * kGranule : n);
+  FramePool::FreeList& l = pool->lists[c - 1];
   if (l.n > 0) return l.frames[--l.n];
   return ::operator new(c * kGranule);
 }
 
 void wait_frame_free(void* p, size_t n) noexcept {
-  size_t c = kRecycle && !t_pool_gone ? size_class(n) : 0;
-  if (c != 0) {
-    FramePool::FreeList& l = t_pool.lists[c - 1];
+  size_t c = kRecycle ? size_class(n) : 0;
+  if (c != 0 && !t_pool_gone) {
+    FramePool* pool = t_pool;
+    if (!pool) {
+      try {
+        pool = make_pool();
+      } catch (const std::bad_alloc&) {
+        ::operator delete(p);
+        return;
+      }
+    }
+    FramePool::FreeList& l = pool->lists[c - 1];
     if (l.n < kKeep) {
-      if (!t_pool.reaper_armed) arm_reaper();
       l.frames[l.n++] = p;
       return;
     }

@@ -142,7 +142,9 @@ class FutureBase {
   void mark_retrieved() { retrieved_ = true; }
   // Reports an exception nobody retrieved (once). Derived classes call it
   // from their destructor, while describe() still knows what they are.
-  void report_unretrieved();
+  void report_unretrieved() {
+    if (state_ == State::kFinished && exception_ && !retrieved_) report_unretrieved_now();
+  }
 
   EventLoop* loop_;
   std::exception_ptr exception_;
@@ -152,6 +154,7 @@ class FutureBase {
 
  private:
   static void run_callback(FutureBase* f, DoneCallback cb);
+  void report_unretrieved_now();
   absl::InlinedVector<DoneCallback, 1> callbacks_;
   uint32_t next_callback_id_ = 1;
   uint32_t refs_ = 0;
