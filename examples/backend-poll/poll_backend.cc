@@ -7,8 +7,9 @@
 // and a pipe carries wakeups from other threads. BaseEventLoop supplies the
 // rest of the loop ABI.
 //
-// Build with -DEDDY_TOY_BROKEN to get a deliberately broken variant whose
-// wakeup() does nothing: eddy-conformance must reject it.
+// Two deliberately broken variants, which eddy-conformance must reject:
+// -DEDDY_TOY_BROKEN makes wakeup() do nothing (a lost wakeup), and
+// -DEDDY_TOY_EARLY_TIMERS arms every timer 2 ms before its deadline.
 //
 // Thread-safety: as eddy::backend::Poller.
 #include <eddy/backend/export.h>
@@ -110,4 +111,31 @@ const eddy::backend::PluginSpec kPollSpec = {
 
 }  // namespace
 
+#ifndef EDDY_TOY_EARLY_TIMERS
 EDDY_BACKEND_PLUGIN(poll, kPollSpec)
+#else
+// The broken variant wraps the SDK's vtable: its call_at moves each deadline
+// 2 ms earlier, the kind of bug a hand-written backend that rounds a timeout
+// down would have.
+namespace {
+int32_t (*sdk_call_at)(eddy_loop*, eddy_timer*, int64_t) = nullptr;
+int32_t early_call_at(eddy_loop* loop, eddy_timer* timer, int64_t when) {
+  return sdk_call_at(loop, timer, when - 2'000'000);
+}
+int32_t early_loop_create(const eddy_loop_config* config, eddy_loop** out) {
+  return eddy::backend::create_loop(kPollSpec, config, out);
+}
+eddy_loop_vtable make_early_vtable() {
+  eddy_loop_vtable vt = eddy::backend::make_vtable(&early_loop_create);
+  sdk_call_at = vt.call_at;
+  vt.call_at = &early_call_at;
+  return vt;
+}
+const eddy_loop_vtable kEarlyVtable = make_early_vtable();
+}  // namespace
+
+extern "C" EDDY_EXPORT int32_t eddy_backend_negotiate(const eddy_negotiate_in* in,
+                                                      eddy_backend_desc* out) {
+  return eddy::backend::negotiate(kPollSpec, &kEarlyVtable, in, out);
+}
+#endif

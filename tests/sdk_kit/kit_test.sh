@@ -2,8 +2,9 @@
 # The backend author's path, end to end: install eddy into a scratch DESTDIR,
 # build the poll(2) toy backend from examples/backend-poll with nothing but
 # the installed kit (pkg-config eddy-backend-sdk), run the installed
-# eddy-conformance on it (must pass), then on a deliberately broken variant
-# that loses wakeups (must fail, naming the failing test).
+# eddy-conformance on it (must pass), then on two deliberately broken variants,
+# one that loses wakeups and one whose timers fire early (each must fail,
+# naming the failing test and saying what went wrong).
 #   kit_test.sh BUILD_DIR SOURCE_DIR
 set -eu
 build=$1
@@ -30,6 +31,8 @@ export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   || fail "the toy backend does not build from the installed kit"
 "$src/examples/backend-poll/build.sh" "$tmp/eddy-backend-poll-broken.so" -DEDDY_TOY_BROKEN >/dev/null \
   || fail "the broken toy backend does not build"
+"$src/examples/backend-poll/build.sh" "$tmp/eddy-backend-poll-early.so" -DEDDY_TOY_EARLY_TIMERS >/dev/null \
+  || fail "the early-timers toy backend does not build"
 
 echo "== eddy-conformance on the toy backend (must pass)"
 "$runner" "$tmp/eddy-backend-poll.so" > "$tmp/good.log" 2>&1 || {
@@ -46,4 +49,15 @@ grep -q 'FAILED.*ThreadsafeWakeupTest' "$tmp/broken.log" \
 grep -q 'lost wakeup' "$tmp/broken.log" \
   || { cat "$tmp/broken.log"; fail "the report does not say what went wrong"; }
 grep 'FAILED  \]' "$tmp/broken.log" | head -n 3
+
+echo "== eddy-conformance on the early-timers toy backend (must fail)"
+if "$runner" "$tmp/eddy-backend-poll-early.so" --gtest_filter='*Ordering*' \
+    > "$tmp/early.log" 2>&1; then
+  cat "$tmp/early.log"; fail "eddy-conformance accepted a backend whose timers fire early"
+fi
+grep -q 'FAILED.*NoTimerEverFiresBeforeItsDeadline' "$tmp/early.log" \
+  || { cat "$tmp/early.log"; fail "the report does not name the failing test"; }
+grep -q 'fired before their deadline' "$tmp/early.log" \
+  || { cat "$tmp/early.log"; fail "the report does not say what went wrong"; }
+grep 'FAILED  \]' "$tmp/early.log" | head -n 3
 echo "kit_test: OK"

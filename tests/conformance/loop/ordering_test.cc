@@ -132,7 +132,7 @@ TEST_P(OrderingTest, NoTimerEverFiresBeforeItsDeadline) {
   loop->call_later(5s, [&] { loop->stop(); });  // watchdog
   loop->run_forever();
   EXPECT_EQ(fired, kTimers);
-  EXPECT_EQ(early, 0);
+  EXPECT_EQ(early, 0) << early << " of " << kTimers << " timers fired before their deadline";
 }
 
 TEST_P(OrderingTest, CallLaterSleepsAtLeastItsDelay) {
