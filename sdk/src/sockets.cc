@@ -526,21 +526,19 @@ SockAddr SockAddr::from_native(const sockaddr* addr, socklen_t size) {
   return a;
 }
 
-SockAddr SockAddr::sockname(int fd) {
+namespace {
+// getsockname / getpeername into a SockAddr.
+SockAddr name_of(int fd, int (*get)(int, sockaddr*, socklen_t*)) {
   SockAddr a;
-  socklen_t len = capacity();
-  if (::getsockname(fd, a.data(), &len) < 0) raise_os_error(errno);
-  a.set_size(std::min(len, capacity()));
+  socklen_t len = SockAddr::capacity();
+  if (get(fd, a.data(), &len) < 0) raise_os_error(errno);
+  a.set_size(std::min(len, SockAddr::capacity()));
   return a;
 }
+}  // namespace
 
-SockAddr SockAddr::peername(int fd) {
-  SockAddr a;
-  socklen_t len = capacity();
-  if (::getpeername(fd, a.data(), &len) < 0) raise_os_error(errno);
-  a.set_size(std::min(len, capacity()));
-  return a;
-}
+SockAddr SockAddr::sockname(int fd) { return name_of(fd, &::getsockname); }
+SockAddr SockAddr::peername(int fd) { return name_of(fd, &::getpeername); }
 
 void SockAddr::set_size(socklen_t size) {
   if (size > capacity()) throw ValueError("socket address size too large");

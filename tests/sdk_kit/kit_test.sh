@@ -39,25 +39,20 @@ echo "== eddy-conformance on the toy backend (must pass)"
   tail -n 40 "$tmp/good.log"; fail "eddy-conformance rejected the good toy backend"; }
 tail -n 3 "$tmp/good.log"
 
-echo "== eddy-conformance on the broken toy backend (must fail)"
-if "$runner" "$tmp/eddy-backend-poll-broken.so" --gtest_filter='*ThreadsafeWakeup*' \
-    > "$tmp/broken.log" 2>&1; then
-  cat "$tmp/broken.log"; fail "eddy-conformance accepted a backend that loses wakeups"
-fi
-grep -q 'FAILED.*ThreadsafeWakeupTest' "$tmp/broken.log" \
-  || { cat "$tmp/broken.log"; fail "the report does not name the failing test"; }
-grep -q 'lost wakeup' "$tmp/broken.log" \
-  || { cat "$tmp/broken.log"; fail "the report does not say what went wrong"; }
-grep 'FAILED  \]' "$tmp/broken.log" | head -n 3
-
-echo "== eddy-conformance on the early-timers toy backend (must fail)"
-if "$runner" "$tmp/eddy-backend-poll-early.so" --gtest_filter='*Ordering*' \
-    > "$tmp/early.log" 2>&1; then
-  cat "$tmp/early.log"; fail "eddy-conformance accepted a backend whose timers fire early"
-fi
-grep -q 'FAILED.*NoTimerEverFiresBeforeItsDeadline' "$tmp/early.log" \
-  || { cat "$tmp/early.log"; fail "the report does not name the failing test"; }
-grep -q 'fired before their deadline' "$tmp/early.log" \
-  || { cat "$tmp/early.log"; fail "the report does not say what went wrong"; }
-grep 'FAILED  \]' "$tmp/early.log" | head -n 3
+# must_fail NAME PLUGIN FILTER TEST MESSAGE: eddy-conformance rejects PLUGIN,
+# naming TEST and saying MESSAGE.
+must_fail() {
+  echo "== eddy-conformance on the $1 toy backend (must fail)"
+  log="$tmp/$1.log"
+  if "$runner" "$2" --gtest_filter="$3" > "$log" 2>&1; then
+    cat "$log"; fail "eddy-conformance accepted the $1 toy backend"
+  fi
+  grep -q "FAILED.*$4" "$log" || { cat "$log"; fail "the report does not name $4"; }
+  grep -q "$5" "$log" || { cat "$log"; fail "the report does not say '$5'"; }
+  grep 'FAILED  \]' "$log" | head -n 3
+}
+must_fail broken "$tmp/eddy-backend-poll-broken.so" '*ThreadsafeWakeup*' \
+  ThreadsafeWakeupTest 'lost wakeup'
+must_fail early-timers "$tmp/eddy-backend-poll-early.so" '*Ordering*' \
+  NoTimerEverFiresBeforeItsDeadline 'fired before their deadline'
 echo "kit_test: OK"

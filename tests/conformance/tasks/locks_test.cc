@@ -20,11 +20,7 @@ class BarrierTest : public testing::TaskTest {};
 
 using Log = std::vector<std::string>;
 
-// Lets every task that is ready run (a few loop iterations).
-Coro<> settle() {
-  auto zero = 0ms;
-  for (int i = 0; i < 5; ++i) co_await sleep(zero);
-}
+using testing::settle;
 
 // ---- Lock ----
 

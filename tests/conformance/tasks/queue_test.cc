@@ -13,11 +13,7 @@ using namespace std::chrono_literals;
 
 class QueueTest : public testing::TaskTest {};
 
-// Lets every task that is ready run (a few loop iterations).
-Coro<> settle() {
-  auto zero = 0ms;
-  for (int i = 0; i < 5; ++i) co_await sleep(zero);
-}
+using testing::settle;
 
 Coro<> nowait_basics() {
   Queue<int> q(2);

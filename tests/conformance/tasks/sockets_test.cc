@@ -212,13 +212,14 @@ Coro<> echo_one_client(int lfd, SockAddr* peer) {
   }
 }
 
-Coro<std::string> echo_client(int lfd, SockAddr* peer, SockAddr* client_name) {
+// Serves one client on `lfd` while a new `family` socket connects to
+// `where`, sends `msg`, reads the echo back and half-closes. Returns the echo.
+Coro<std::string> connect_and_echo(int lfd, int family, SockAddr where, std::string msg,
+                                   SockAddr* peer, SockAddr* client_name) {
   Task<> server = create_task(echo_one_client(lfd, peer));
-  Fd c = new_socket(AF_INET, SOCK_STREAM);
-  SockAddr where = SockAddr::sockname(lfd);
+  Fd c = new_socket(family, SOCK_STREAM);
   co_await sock_connect(c.fd, where);
   *client_name = SockAddr::sockname(c.fd);
-  std::string msg = "ping over tcp";
   co_await sock_sendall(c.fd, msg);
   std::string got;
   while (got.size() < msg.size()) {
@@ -229,6 +230,12 @@ Coro<std::string> echo_client(int lfd, SockAddr* peer, SockAddr* client_name) {
   ::shutdown(c.fd, SHUT_WR);
   co_await server;
   co_return got;
+}
+
+Coro<std::string> echo_client(int lfd, SockAddr* peer, SockAddr* client_name) {
+  std::string msg = "ping over tcp";
+  SockAddr where = SockAddr::sockname(lfd);
+  co_return co_await connect_and_echo(lfd, AF_INET, where, msg, peer, client_name);
 }
 
 TEST_P(SocketsTest, TcpAcceptConnectEcho) {
@@ -343,22 +350,10 @@ TEST_P(SocketsTest, UdpSendtoRecvfrom) {
 // ---- AF_UNIX stream ----
 
 Coro<std::string> unix_echo(int lfd, std::string path) {
-  SockAddr peer;
-  Task<> server = create_task(echo_one_client(lfd, &peer));
-  Fd c = new_socket(AF_UNIX, SOCK_STREAM);
-  SockAddr where = SockAddr::from_path(path);
-  co_await sock_connect(c.fd, where);
+  SockAddr peer, client_name;
   std::string msg = "over a unix socket";
-  co_await sock_sendall(c.fd, msg);
-  std::string got;
-  while (got.size() < msg.size()) {
-    std::string part = co_await sock_recv(c.fd, 100);
-    if (part.empty()) break;
-    got += part;
-  }
-  ::shutdown(c.fd, SHUT_WR);
-  co_await server;
-  co_return got;
+  SockAddr where = SockAddr::from_path(path);
+  co_return co_await connect_and_echo(lfd, AF_UNIX, where, msg, &peer, &client_name);
 }
 
 TEST_P(SocketsTest, UnixStreamEcho) {

@@ -19,11 +19,7 @@ using namespace std::chrono_literals;
 
 class StreamReaderTest : public testing::TaskTest {};
 
-// Lets every task that is ready run (a few loop iterations).
-Coro<> settle() {
-  auto zero = 0ms;
-  for (int i = 0; i < 5; ++i) co_await sleep(zero);
-}
+using testing::settle;
 
 // Awaits `c` and returns what it raised (null if it returned).
 Coro<std::exception_ptr> raised(Coro<std::string> c) {

@@ -30,6 +30,12 @@ class TaskTest : public BackendTest {
   }
 };
 
+// Lets every task that is ready run (a few loop iterations).
+inline Coro<> settle() {
+  auto zero = std::chrono::milliseconds(0);
+  for (int i = 0; i < 5; ++i) co_await sleep(zero);
+}
+
 }  // namespace eddy::testing
 
 #define EDDY_INSTANTIATE_TASK_SUITE(Suite) EDDY_INSTANTIATE_BACKEND_SUITE(Suite)
