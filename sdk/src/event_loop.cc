@@ -128,6 +128,7 @@ EventLoop::~EventLoop() {
     // then frees the tasks that can no longer run.
     if (!vt_->is_closed(loop_)) vt_->close(loop_);
     abandon_tasks();
+    release_resources();
     vt_->loop_destroy(loop_);
     loop_ = nullptr;
   }
@@ -173,6 +174,7 @@ void EventLoop::close() {
   if (signals_) close_signal_handlers();
   raise_for_code(vt_->close(loop_), "close");
   abandon_tasks();
+  release_resources();
   for (auto* map : {&readers_, &writers_}) {
     for (auto& [fd, w] : *map) delete static_cast<WatcherBox*>(w);
     map->clear();
@@ -342,6 +344,46 @@ void EventLoop::add_reader(int fd, std::function<void()> callback) {
 }
 void EventLoop::add_writer(int fd, std::function<void()> callback) {
   add_watcher(fd, true, std::move(callback));
+}
+
+void EventLoop::add_raw_watcher(int fd, bool writer, eddy_io_fn fn, void* arg) {
+  if (fd < 0) throw ValueError(absl::StrFormat("Invalid file descriptor: %d", fd));
+  check_not_closed(writer ? "add_writer" : "add_reader");
+  int32_t rc = writer ? vt_->add_writer(loop_, fd, fn, arg) : vt_->add_reader(loop_, fd, fn, arg);
+  if (rc != 0) raise_for_code(rc, writer ? "add_writer" : "add_reader");
+  auto& map = writer ? writers_ : readers_;
+  auto it = map.find(fd);
+  if (it != map.end()) {
+    retire(it->second);
+    map.erase(it);
+  }
+}
+
+void EventLoop::attach_resource(detail::LoopResource* r) {
+  r->prev_ = nullptr;
+  r->next_ = resources_;
+  if (resources_) resources_->prev_ = r;
+  resources_ = r;
+}
+
+void EventLoop::detach_resource(detail::LoopResource* r) {
+  if (r->prev_) {
+    r->prev_->next_ = r->next_;
+  } else if (resources_ == r) {
+    resources_ = r->next_;
+  } else {
+    return;  // not attached
+  }
+  if (r->next_) r->next_->prev_ = r->prev_;
+  r->prev_ = r->next_ = nullptr;
+}
+
+void EventLoop::release_resources() {
+  // Each loop_closed() detaches its resource (and may free it).
+  while (detail::LoopResource* r = resources_) {
+    detach_resource(r);
+    r->loop_closed();
+  }
 }
 
 bool EventLoop::remove_watcher(int fd, bool writer) {

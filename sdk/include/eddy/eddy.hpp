@@ -19,6 +19,7 @@
 #include "eddy/gather.h"
 #include "eddy/locks.h"
 #include "eddy/log.h"
+#include "eddy/network.h"
 #include "eddy/queues.h"
 #include "eddy/runners.h"
 #include "eddy/streams.h"
@@ -27,5 +28,6 @@
 #include "eddy/task.h"
 #include "eddy/task_group.h"
 #include "eddy/tasks.h"
+#include "eddy/transports.h"
 
 #endif  // EDDY_EDDY_HPP_

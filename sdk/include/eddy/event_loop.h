@@ -49,7 +49,24 @@ class ThreadPoolExecutor;
 namespace detail {
 struct LoopGuard;
 struct SignalState;
-}
+
+// Something holding an fd watcher or other loop resource that must let go
+// when the loop is closed (an open transport or server): close() and the
+// destructor call loop_closed() on each one still attached. Intrusive, so
+// attaching allocates nothing.
+class LoopResource {
+ public:
+  virtual void loop_closed() = 0;
+
+ protected:
+  ~LoopResource() = default;
+
+ private:
+  friend class eddy::EventLoop;
+  LoopResource* prev_ = nullptr;
+  LoopResource* next_ = nullptr;
+};
+}  // namespace detail
 
 namespace detail {
 class TaskCore;
@@ -209,6 +226,15 @@ class EventLoop {
   // True if a callback was registered.
   bool remove_reader(int fd);
   bool remove_writer(int fd);
+  // The same with a C callback and no std::function (the transports' path:
+  // nothing is allocated). Replaces a previous callback of either kind;
+  // remove_reader / remove_writer remove it.
+  void add_reader_raw(int fd, eddy_io_fn fn, void* arg) { add_raw_watcher(fd, false, fn, arg); }
+  void add_writer_raw(int fd, eddy_io_fn fn, void* arg) { add_raw_watcher(fd, true, fn, arg); }
+
+  // Transports and servers register here to be told when the loop closes.
+  void attach_resource(detail::LoopResource* r);
+  void detach_resource(detail::LoopResource* r);
 
   // ---- Unix signals (defined in signals.cc) ----
   // The callback runs on this loop's thread, from the loop, after `sig` is
@@ -273,6 +299,10 @@ class EventLoop {
   void run_guarded(detail::InlineFunction& fn, const char* what);
   void check_not_closed(const char* what) const;
   void add_watcher(int fd, bool writer, std::function<void()> callback);
+  void add_raw_watcher(int fd, bool writer, eddy_io_fn fn, void* arg);
+  // Tells every attached resource that the loop is gone.
+  void release_resources();
+  detail::LoopResource* resources_ = nullptr;
   bool remove_watcher(int fd, bool writer);
 
   // ABI hooks.

@@ -44,6 +44,13 @@ class ValueError : public Error {
   using Error::Error;
 };
 
+// Python's TypeError: an argument of the wrong kind (a datagram protocol
+// given to a stream transport).
+class TypeError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Python's OSError, carrying errno.
 class OSError : public Error {
  public:
