@@ -82,7 +82,8 @@ eddy::Coro<> main_coro() {
   co_await eddy::gather(eddy::return_exceptions, workers);
   int cancelled = 0;
   for (eddy::Task<>& w : workers) cancelled += w.cancelled() ? 1 : 0;
-  for (const auto& [order_id, total] : totals) std::printf("order %d: total %.2f\n", order_id, total);
+  for (const auto& [order_id, total] : totals)
+    std::printf("order %d: total %.2f\n", order_id, total);
   std::printf("%d workers cancelled; %d database calls ran off the loop thread\n", cancelled,
               g_calls_off_loop.load());
 }

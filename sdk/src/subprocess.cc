@@ -2,9 +2,13 @@
 //
 // Spawning is posix_spawn (glibc's uses CLONE_VFORK, so it is cheap even for
 // a large parent, and it reports exec failures as its return value). The
-// file actions dup the chosen descriptors onto 0-2, change directory, and
-// close every descriptor from 3 up, so nothing the parent opened without
-// O_CLOEXEC reaches the child.
+// file actions dup the chosen descriptors onto 0-2 (a source that is itself
+// one of 0-2 moves to a temporary above 2 first, so crossed descriptors
+// cannot clobber one another), change directory, and close every descriptor
+// from 3 up, so nothing the parent opened without O_CLOEXEC reaches the
+// child. With the parent's environment the program is looked up by
+// posix_spawnp; with an environment of the caller's, on that environment's
+// PATH (as Python's subprocess), by trying posix_spawn on each candidate.
 //
 // Reaping: a Child record is shared by everything that may reap the child
 // (the pidfd callback, the watcher thread, the background reaper of a
@@ -17,19 +21,24 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include "absl/strings/str_format.h"
 #include "eddy/exceptions.h"
 #include "eddy/gather.h"
 #include "eddy/log.h"
+#include "eddy/streams.h"
 #include "eddy/task.h"
+#include "net/pipe_transport.h"
 #include "subprocess_pipes.h"
 
 extern char** environ;
@@ -143,6 +152,35 @@ struct FdSet {
   }
 };
 
+// The names to try for `program` when the child gets its own environment:
+// as Python's subprocess (os.get_exec_path(env)), the PATH of that
+// environment, else os.defpath; a name with a '/' is used as it is.
+std::vector<std::string> exec_candidates(const std::string& program,
+                                         const std::map<std::string, std::string>& env) {
+  if (program.empty() || program.find('/') != std::string::npos) return {program};
+  auto it = env.find("PATH");
+  std::string_view path = it != env.end() ? std::string_view(it->second) : "/bin:/usr/bin";
+  std::vector<std::string> out;
+  while (true) {
+    size_t colon = path.find(':');
+    std::string_view dir = path.substr(0, colon);
+    // An empty entry is the (child's) current directory.
+    out.push_back(dir.empty() ? program : std::string(dir) + "/" + program);
+    if (colon == std::string_view::npos) break;
+    path.remove_prefix(colon + 1);
+  }
+  return out;
+}
+
+// Whether `candidate` can be skipped without a spawn: it does not exist (as
+// the child will see it, from its working directory).
+bool surely_missing(const std::string& candidate, const std::string& cwd) {
+  std::string path = candidate;
+  if (path.empty() || (path[0] != '/' && !cwd.empty())) path = cwd + "/" + candidate;
+  struct stat st;
+  return ::stat(path.c_str(), &st) < 0 && (errno == ENOENT || errno == ENOTDIR);
+}
+
 // The parent ends of the pipes of a spawned child.
 struct Spawned {
   pid_t pid = -1;
@@ -195,11 +233,25 @@ Spawned spawn(const std::vector<std::string>& argv, const SubprocessOptions& o) 
     }
   }
 
+  // Crossed descriptors: the child's stdout may have to be the parent's fd 2
+  // while its stderr is fd 1, or its stdin a pipe while its stdout is the
+  // parent's fd 0. Dup'ed in order onto 0-2, such a source would be
+  // overwritten before its turn, so every source in 0-2 that is not already
+  // in place moves to a temporary above 2 first (close-on-exec: the child
+  // only gets the dup2 copy). Pipes and /dev/null are above 2 already.
+  for (int i = 0; i < 3; ++i) {
+    if (child_fd[i] < 0 || child_fd[i] > 2 || child_fd[i] == i) continue;
+    int moved = ::fcntl(child_fd[i], F_DUPFD_CLOEXEC, 3);
+    if (moved < 0) raise_os_error(errno);
+    child_fd[i] = owned.keep(moved);
+  }
+
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&fa);
   posix_spawnattr_init(&attr);
   for (int i = 0; i < 3; ++i) {
+    // (dup2 onto itself clears close-on-exec, so fd i is inherited.)
     if (child_fd[i] >= 0) posix_spawn_file_actions_adddup2(&fa, child_fd[i], i);
   }
   if (o.std_err.kind() == Stdio::Kind::kStdout) posix_spawn_file_actions_adddup2(&fa, 1, 2);
@@ -232,7 +284,24 @@ Spawned spawn(const std::vector<std::string>& argv, const SubprocessOptions& o) 
     envp = cenv.data();
   }
   pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, argv[0].c_str(), &fa, &attr, cargv.data(), envp);
+  int rc;
+  if (!o.env) {
+    // The parent's PATH: glibc's search is Python's.
+    rc = ::posix_spawnp(&pid, argv[0].c_str(), &fa, &attr, cargv.data(), envp);
+  } else {
+    // The child's own PATH, which posix_spawnp would not look at. As
+    // Python's child does, try each name in turn and report the first
+    // error that is not "no such file", else ENOENT.
+    rc = ENOENT;
+    int first_error = 0;
+    for (const std::string& candidate : exec_candidates(argv[0], *o.env)) {
+      if (surely_missing(candidate, o.cwd)) continue;
+      rc = ::posix_spawn(&pid, candidate.c_str(), &fa, &attr, cargv.data(), envp);
+      if (rc == 0) break;
+      if (rc != ENOENT && rc != ENOTDIR && first_error == 0) first_error = rc;
+    }
+    if (rc != 0 && first_error != 0) rc = first_error;
+  }
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
@@ -251,6 +320,49 @@ Spawned spawn(const std::vector<std::string>& argv, const SubprocessOptions& o) 
 
 void force_threaded_child_watcher(bool on) { g_force_threaded.store(on); }
 
+// The protocol of a child's stdout or stderr pipe: the reading half of
+// asyncio's SubprocessStreamProtocol. It feeds the StreamReader, lets the
+// reader pause and resume the transport (ReadFlowControl), and ends the
+// stream when the pipe is lost: EOF for a clean close, else the exception.
+// It only observes the transport (weak), so nothing forms a cycle.
+class SubprocessReadProtocol final : public Protocol, public ReadFlowControl {
+ public:
+  explicit SubprocessReadProtocol(StreamReader reader) : reader_(std::move(reader)) {}
+  ~SubprocessReadProtocol() override {
+    if (registered_) reader_.set_transport(nullptr);
+  }
+
+  void connection_made(Transport& transport) override {
+    transport_ = transport.shared();
+    reader_.set_transport(this);
+    registered_ = true;
+  }
+  void data_received(std::string_view data) override { reader_.feed_data(data); }
+  void connection_lost(std::exception_ptr exc) override {
+    if (exc) {
+      reader_.set_exception(exc);
+    } else {
+      reader_.feed_eof();
+    }
+    if (registered_) {
+      reader_.set_transport(nullptr);
+      registered_ = false;
+    }
+    transport_.reset();
+  }
+  void pause_reading() override {
+    if (auto t = transport_.lock()) t->pause_reading();
+  }
+  void resume_reading() override {
+    if (auto t = transport_.lock()) t->resume_reading();
+  }
+
+ private:
+  StreamReader reader_;
+  std::weak_ptr<Transport> transport_;
+  bool registered_ = false;
+};
+
 // The shared state behind a Process.
 class ProcessState : public std::enable_shared_from_this<ProcessState> {
  public:
@@ -258,6 +370,15 @@ class ProcessState : public std::enable_shared_from_this<ProcessState> {
       : loop_(&loop), guard_(loop.loop_guard()), child_(std::make_shared<Child>(pid)) {}
 
   ~ProcessState() {
+    // Closes the pipes (asyncio's subprocess transport close()): stdin
+    // once its buffer is flushed, the readers at once (their readers see
+    // EOF). Once the loop is closed the transports have let go already.
+    if (guard_->loop && !loop_->is_closed()) {
+      for (const std::shared_ptr<Transport>& t : {stdin_transport_, stdout_transport_,
+                                                  stderr_transport_}) {
+        if (t) t->close();
+      }
+    }
     if (pidfd_ >= 0) {
       if (watching_ && guard_->loop && !loop_->is_closed()) loop_->remove_reader(pidfd_);
       ::close(pidfd_);
@@ -354,7 +475,8 @@ class ProcessState : public std::enable_shared_from_this<ProcessState> {
   std::optional<int> returncode_;
   std::vector<Future<int>> waiters_;
   PipeWriter stdin_;
-  PipeReader stdout_, stderr_;
+  std::optional<StreamReader> stdout_, stderr_;
+  std::shared_ptr<Transport> stdin_transport_, stdout_transport_, stderr_transport_;
 };
 
 namespace {
@@ -380,16 +502,19 @@ Coro<> feed_stdin(PipeWriter w, std::string input) {
   w.close();
 }
 
-Coro<std::string> read_all(PipeReader r) {
+// asyncio's Process._read_stream: reads to EOF, then closes the pipe.
+Coro<std::string> read_all(std::optional<StreamReader> r, std::shared_ptr<Transport> t) {
   if (!r) co_return std::string();
-  std::string all = co_await r.read();
+  std::string all = co_await r->read();
+  if (t) t->close();
   co_return all;
 }
 
 Coro<std::pair<std::string, std::string>> process_communicate(std::shared_ptr<ProcessState> s,
                                                               std::string input) {
-  auto both = gather(feed_stdin(s->stdin_, std::move(input)), read_all(s->stdout_),
-                     read_all(s->stderr_));
+  auto both = gather(feed_stdin(s->stdin_, std::move(input)),
+                     read_all(s->stdout_, s->stdout_transport_),
+                     read_all(s->stderr_, s->stderr_transport_));
   auto results = co_await both;
   co_await process_wait(s);
   co_return std::make_pair(std::move(std::get<1>(results)), std::move(std::get<2>(results)));
@@ -397,14 +522,38 @@ Coro<std::pair<std::string, std::string>> process_communicate(std::shared_ptr<Pr
 
 Coro<Process> start(std::vector<std::string> argv, SubprocessOptions options) {
   EventLoop& loop = get_running_loop();
+  if (options.limit <= 0) throw ValueError("Limit cannot be <= 0");
   Spawned sp = spawn(argv, options);
   auto s = std::make_shared<ProcessState>(loop, sp.pid);
   // From here the state owns the child: should anything below throw, its
   // destructor kills and reaps it.
   if (sp.in >= 0) s->stdin_ = PipeWriter(std::make_shared<PipeWriterState>(loop, sp.in));
-  if (sp.out >= 0) s->stdout_ = PipeReader(std::make_shared<PipeReaderState>(loop, sp.out));
-  if (sp.err >= 0) s->stderr_ = PipeReader(std::make_shared<PipeReaderState>(loop, sp.err));
+  // The readers' pipes, as asyncio's connect_read_pipe: connection_made
+  // (which registers the reader for flow control) has run when the
+  // Process is returned.
+  Future<> connected[2];
+  for (int i = 0; i < 2; ++i) {
+    int fd = i == 0 ? sp.out : sp.err;
+    if (fd < 0) continue;
+    StreamReader reader(options.limit);
+    auto protocol = std::make_shared<SubprocessReadProtocol>(reader);
+    std::shared_ptr<ReadPipeTransport> t;
+    try {
+      t = std::make_shared<ReadPipeTransport>(loop, fd, protocol);
+    } catch (...) {
+      ::close(fd);
+      if (i == 0 && sp.err >= 0) ::close(sp.err);
+      throw;
+    }
+    connected[i] = Future<>(loop);
+    t->start(connected[i]);
+    (i == 0 ? s->stdout_ : s->stderr_) = std::move(reader);
+    (i == 0 ? s->stdout_transport_ : s->stderr_transport_) = std::move(t);
+  }
   s->watch();
+  for (Future<>& f : connected) {
+    if (f.state() != nullptr) co_await f;
+  }
   co_return Process(std::move(s));
 }
 
@@ -414,8 +563,17 @@ Coro<Process> start(std::vector<std::string> argv, SubprocessOptions options) {
 int Process::pid() const { return s_->child_->pid; }
 std::optional<int> Process::returncode() const { return s_->returncode_; }
 PipeWriter Process::std_in() const { return s_->stdin_; }
-PipeReader Process::std_out() const { return s_->stdout_; }
-PipeReader Process::std_err() const { return s_->stderr_; }
+StreamReader Process::std_out() const {
+  if (!s_->stdout_) throw RuntimeError("Process::std_out(): the child's stdout is not a PIPE");
+  return *s_->stdout_;
+}
+StreamReader Process::std_err() const {
+  if (!s_->stderr_) throw RuntimeError("Process::std_err(): the child's stderr is not a PIPE");
+  return *s_->stderr_;
+}
+bool Process::has_std_in() const { return static_cast<bool>(s_->stdin_); }
+bool Process::has_std_out() const { return s_->stdout_.has_value(); }
+bool Process::has_std_err() const { return s_->stderr_.has_value(); }
 Coro<int> Process::wait() { return detail::process_wait(s_); }
 Coro<std::pair<std::string, std::string>> Process::communicate(std::string input) {
   return detail::process_communicate(s_, std::move(input));

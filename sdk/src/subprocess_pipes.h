@@ -1,13 +1,11 @@
-// subprocess_pipes.h -- internal: the state behind PipeReader / PipeWriter.
+// subprocess_pipes.h -- internal: the state behind PipeWriter (a child's
+// stdin), until the StreamWriter over a write pipe transport replaces it.
 //
-// Each pipe end is a non-blocking descriptor watched with the loop's
-// add_reader / add_writer only while there is something to do: a reader
-// reads ahead up to twice its limit (asyncio's StreamReader pauses there
-// too) and waits for a consumer; a writer watches for writability only while
-// its buffer holds data. The descriptor is closed at EOF, on error, after
-// close() and the flush, or when the last handle goes away -- always after its
-// watcher is removed, so a reused descriptor number is never watched by
-// mistake.
+// The pipe end is a non-blocking descriptor watched with the loop's
+// add_writer only while its buffer holds data. The descriptor is closed on
+// error, after close() and the flush, or when the last handle goes away --
+// always after its watcher is removed, so a reused descriptor number is
+// never watched by mistake.
 //
 // Thread-safety: loop thread only.
 #ifndef EDDY_SRC_SUBPROCESS_PIPES_H_
@@ -40,29 +38,6 @@ struct PipeBase {
   EventLoop* loop_;
   std::shared_ptr<LoopGuard> guard_;
   int fd_;
-};
-
-struct PipeReaderState : PipeBase {
-  // asyncio's default StreamReader limit; reading pauses at twice this.
-  static constexpr size_t kLimit = 64 * 1024;
-
-  PipeReaderState(EventLoop& loop, int fd) : PipeBase(loop, fd) {}
-  ~PipeReaderState();
-
-  size_t buffered() const { return buf_.size() - head_; }
-  // Removes and returns up to n buffered bytes.
-  std::string take(size_t n);
-  // Watches the descriptor if more data may come and there is room or a
-  // consumer waits.
-  void resume_reading();
-  void on_readable();
-  void close_fd();
-
-  std::string buf_;
-  size_t head_ = 0;  // consumed prefix of buf_, dropped lazily
-  bool eof_ = false;
-  bool reading_ = false;
-  std::optional<Future<>> waiter_;
 };
 
 struct PipeWriterState : PipeBase {

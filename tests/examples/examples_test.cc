@@ -3,9 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "../conformance/backend_fixture.h"
@@ -115,6 +117,89 @@ TEST_P(ExamplesTest, ProducerConsumerQueueWithWorkersInThreads) {
   }
   expected += "3 workers cancelled; 10 database calls ran off the loop thread\n";
   EXPECT_EQ(run("ex_producer_consumer").out, expected);
+}
+
+TEST_P(ExamplesTest, UdpEchoChecksEveryDatagram) {
+  EXPECT_EQ(run("ex_udp_echo").out,
+            "server: listening on 127.0.0.1 (a free port)\n"
+            "client: sent 10 datagrams\n"
+            "client: connection closed\n"
+            "client: all 10 echoes came back intact\n"
+            "server: echoed 10 datagrams, closed\n");
+}
+
+TEST_P(ExamplesTest, EchoWithStreams) {
+  EXPECT_EQ(run("ex_echo_streams").out,
+            "server: listening on 127.0.0.1 (a free port)\n"
+            "client 0: 5 of 5 lines echoed intact\n"
+            "client 1: 5 of 5 lines echoed intact\n"
+            "client 2: 5 of 5 lines echoed intact\n"
+            "server: 3 connections served, closed\n");
+}
+
+TEST_P(ExamplesTest, EchoWithProtocols) {
+  EXPECT_EQ(run("ex_echo_protocols").out,
+            "server: listening on 127.0.0.1 (a free port)\n"
+            "client 0: every byte echoed\n"
+            "client 1: every byte echoed\n"
+            "client 2: every byte echoed\n"
+            "server: 3 connections served, closed\n");
+}
+
+TEST_P(ExamplesTest, HttpKeepAliveSelfTest) {
+  EXPECT_EQ(run("ex_http_keepalive").out,
+            "server: listening on 127.0.0.1 (a free port)\n"
+            "client 0: 5 responses on one connection, then closed by the server\n"
+            "client 1: 5 responses on one connection, then closed by the server\n"
+            "client 2: 5 responses on one connection, then closed by the server\n"
+            "server: 15 requests on 3 connections\n");
+}
+
+std::string read_all(FILE* f) {
+  std::string out;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
+  return out;
+}
+
+// wrk loads the keep-alive server for 2 s: no socket errors, only 200s.
+TEST_P(ExamplesTest, HttpKeepAliveUnderWrk) {
+  const char* wrk = "/usr/bin/wrk";
+  if (access(wrk, X_OK) != 0) GTEST_SKIP() << "no " << wrk;
+  std::string cmd = "EDDY_BACKEND='" + GetParam() + "' " + EXAMPLES_DIR +
+                    "/ex_http_keepalive --port 0 --duration 3 2>&1";
+  FILE* server = popen(cmd.c_str(), "r");
+  ASSERT_NE(server, nullptr);
+  char line[256] = {};
+  unsigned port = 0;
+  if (fgets(line, sizeof line, server)) std::sscanf(line, "listening on 127.0.0.1:%u", &port);
+  std::string wrk_out;
+  if (port != 0) {
+    std::string load = std::string(wrk) + " -t2 -c32 -d2s http://127.0.0.1:" +
+                       std::to_string(port) + "/ 2>&1";
+    FILE* w = popen(load.c_str(), "r");
+    wrk_out = read_all(w);
+    EXPECT_EQ(pclose(w), 0) << wrk_out;
+  }
+  std::string rest = read_all(server);
+  int st = pclose(server);
+  ASSERT_NE(port, 0u) << "the server printed: " << line << rest;
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << rest;
+  EXPECT_THAT(wrk_out, HasSubstr("Requests/sec")) << wrk_out;
+  EXPECT_THAT(wrk_out, ::testing::Not(HasSubstr("Socket errors"))) << wrk_out;
+  EXPECT_THAT(wrk_out, ::testing::Not(HasSubstr("Non-2xx"))) << wrk_out;
+  long requests = 0;
+  size_t at = wrk_out.find(" requests in ");
+  if (at != std::string::npos) {
+    size_t start = wrk_out.rfind('\n', at);
+    requests = std::atol(wrk_out.c_str() + (start == std::string::npos ? 0 : start + 1));
+  }
+  EXPECT_GT(requests, 0) << wrk_out;
+  EXPECT_THAT(rest, HasSubstr("served ")) << rest;
+  std::printf("[   INFO   ] wrk on %s: %s\n", GetParam().c_str(),
+              wrk_out.substr(wrk_out.find("Requests/sec") == std::string::npos
+                                 ? 0
+                                 : wrk_out.find("Requests/sec")).c_str());
 }
 
 EDDY_INSTANTIATE_BACKEND_SUITE(ExamplesTest);

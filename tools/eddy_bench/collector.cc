@@ -31,7 +31,8 @@ void Collector::ReportRuns(const std::vector<Run>& runs) {
     Measurement m;
     m.iterations = static_cast<int64_t>(run.iterations);
     double seconds = r.real_time ? run.real_accumulated_time : run.cpu_accumulated_time;
-    double per_iteration_ns = run.iterations > 0 ? seconds * 1e9 / static_cast<double>(run.iterations) : 0;
+    double per_iteration_ns =
+        run.iterations > 0 ? seconds * 1e9 / static_cast<double>(run.iterations) : 0;
     m.per_op_ns = per_iteration_ns;
     for (const auto& [name, counter] : run.counters) {
       if (name == "items_per_second") {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "catalog.h"
+#include "echo_json.h"
 #include "json_writer.h"
 
 namespace eddy::bench_tool {
@@ -123,12 +124,8 @@ void write_cell(JsonWriter& w, const Row& row, const std::string& backend, const
 
 }  // namespace
 
-bool write_json(const std::string& path, const RunFacts& f, std::string* error) {
-  std::ofstream out(path);
-  if (!out) {
-    *error = "cannot write " + path + ": " + std::strerror(errno);
-    return false;
-  }
+std::string json_text(const RunFacts& f) {
+  std::ostringstream out;
   JsonWriter w(out);
   w.begin_object();
   w.key("tool"), w.value("eddy-bench");
@@ -143,8 +140,21 @@ bool write_json(const std::string& path, const RunFacts& f, std::string* error) 
     }
   }
   w.end_array();
+  if (f.echo_rows != nullptr && !f.echo_rows->empty() && f.echo_programs != nullptr) {
+    write_echo_json(w, *f.echo_rows, *f.options, *f.echo_programs);
+  }
   w.key("duration_s"), w.value(f.duration_s);
   w.end_object();
+  return out.str();
+}
+
+bool write_json(const std::string& path, const RunFacts& f, std::string* error) {
+  std::ofstream out(path);
+  if (!out) {
+    *error = "cannot write " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  out << json_text(f);
   out.close();
   if (!out) {
     *error = "error writing " + path;

@@ -1,7 +1,8 @@
 // json_out.h -- the --json file: the set-up, the options, every backend
 // found (with version, ABI and capabilities), what was skipped and why, and
-// every result with its rounds, median, min and max. Meant for scripts and
-// for comparing runs later.
+// every result with its rounds, median, min and max; the TCP echo runs in
+// their own member, "echo" (echo_json.h). Meant for scripts and for
+// comparing runs later (--compare reads it back).
 //
 // Thread-safety: call from one thread.
 #ifndef EDDY_TOOLS_EDDY_BENCH_JSON_OUT_H_
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include "collector.h"
+#include "echo_catalog.h"
+#include "echo_rows.h"
 #include "options.h"
 #include "rows.h"
 #include "setup.h"
@@ -26,7 +29,12 @@ struct RunFacts {
   const std::vector<Skipped>* skipped;
   const std::vector<Row>* rows;
   double duration_s;
+  const std::vector<EchoRow>* echo_rows = nullptr;  // null or empty: no "echo"
+  const EchoPrograms* echo_programs = nullptr;
 };
+
+// The JSON text of a run.
+std::string json_text(const RunFacts& facts);
 
 // Writes the file; false with a message in *error if it cannot.
 bool write_json(const std::string& path, const RunFacts& facts, std::string* error);

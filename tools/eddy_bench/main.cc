@@ -1,24 +1,34 @@
 // eddy-bench: the same workloads on every loop backend, side by side.
 //
 // It registers eddy's micro-benchmarks (bench/, Google Benchmark used as a
-// library), chooses the rows (--workloads) and columns (--backends), runs
-// them in interleaved rounds with a progress line on stderr, and prints the
-// set-up and one table on stdout; --json writes the same as JSON. Backends
-// that do not load are listed as skipped, with the loader's reason.
+// library), chooses the rows (--workloads) and columns (--backends), plans
+// the TCP echo runs (echo_plan.h: eddy's echo server on each backend beside
+// reference servers, as separate processes), runs everything in interleaved
+// rounds with a progress line on stderr, and prints the set-up, the micro
+// table and the echo table on stdout; --json writes the same as JSON,
+// --plot draws it, --compare sets it against an earlier run. Backends and
+// reference servers that cannot run are listed as skipped, with the reason.
 //
-// Exit status: 0 on success, 1 if a benchmark reported an error or the JSON
-// file could not be written, 2 for a bad command line.
+// Exit status: 0 on success, 1 if a benchmark or an echo run reported an
+// error (an echoed byte that differs is one), the JSON file could not be
+// written or the plot failed, 2 for a bad command line.
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <regex>
 #include <string>
 #include <vector>
 
 #include "catalog.h"
 #include "collector.h"
+#include "echo_plan.h"
+#include "echo_rows.h"
+#include "echo_table.h"
 #include "gbench.h"
 #include "json_out.h"
+#include "json_reader.h"
 #include "options.h"
+#include "reports.h"
 #include "rows.h"
 #include "runner.h"
 #include "setup.h"
@@ -75,6 +85,15 @@ bool selected(const Instance& i, const Options& o, const std::regex& re) {
   return std::regex_search(i.workload, re) || std::regex_search(i.label, re);
 }
 
+// Python's, uvloop's and Boost's versions, for the set-up block.
+void add_echo_versions(const EchoPrograms& p, Setup* setup) {
+  if (!p.python_version.empty()) setup->libraries.emplace_back("python", p.python_version);
+  if (!p.uvloop_version.empty()) setup->libraries.emplace_back("uvloop", p.uvloop_version);
+#ifdef EDDY_BOOST_VERSION
+  setup->libraries.emplace_back("boost", EDDY_BOOST_VERSION);
+#endif
+}
+
 void print_list(const std::vector<Instance>& all, const std::vector<std::string>& columns,
                 const std::vector<Skipped>& skipped) {
   std::printf("workloads (key: label, per operation; [slow]: not in the quick suite):\n");
@@ -90,7 +109,8 @@ void print_list(const std::vector<Instance>& all, const std::vector<std::string>
                 i.per.c_str(), i.slow ? " [slow]" : "", join(backends).c_str());
   }
   std::printf("backends: %s\n", join(columns).c_str());
-  for (const Skipped& s : skipped) std::printf("skipped: %s: %s\n", s.name.c_str(), s.reason.c_str());
+  for (const Skipped& s : skipped)
+    std::printf("skipped: %s: %s\n", s.name.c_str(), s.reason.c_str());
 }
 
 int run(int argc, char** argv) {
@@ -104,11 +124,13 @@ int run(int argc, char** argv) {
     std::fputs(usage(), stdout);
     return 0;
   }
+  if (!o.from_path.empty()) return report_from_file(o);
   std::regex re;
   try {
     re = std::regex(o.workloads);
   } catch (const std::regex_error& e) {
-    std::fprintf(stderr, "eddy-bench: bad --workloads regex '%s': %s\n", o.workloads.c_str(), e.what());
+    std::fprintf(stderr, "eddy-bench: bad --workloads regex '%s': %s\n", o.workloads.c_str(),
+                 e.what());
     return 2;
   }
   Setup setup = collect_setup();
@@ -119,18 +141,33 @@ int run(int argc, char** argv) {
     return 2;
   }
 
+  // The echo runs: eddy's server on the chosen eddy backends (not the raw
+  // twins, which are micro-benchmark programs), beside the references.
+  std::vector<std::string> eddy_columns;
+  for (const std::string& c : columns) {
+    if (!contains(raw_twin_names(), c)) eddy_columns.push_back(c);
+  }
+  EchoPlan echo;
+  if (!plan_echo(o, eddy_columns, setup.cores, !o.workloads.empty(), re, &echo, &error)) {
+    std::fprintf(stderr, "eddy-bench: %s\n", error.c_str());
+    return 2;
+  }
+  skipped.insert(skipped.end(), echo.skipped.begin(), echo.skipped.end());
+  if (!echo.selected.empty()) add_echo_versions(echo.programs, &setup);
+
   init_google_benchmark(o.min_time_s);
   eddy::bench::register_all_benchmarks();
   std::vector<Instance> all = list_instances();
   if (o.list) {
     print_list(all, columns, skipped);
+    print_echo_list(stdout, echo, o);
     return 0;
   }
   std::vector<Instance> plan;
   for (const Instance& i : all) {
     if (contains(columns, i.backend) && selected(i, o, re)) plan.push_back(i);
   }
-  if (plan.empty()) {
+  if (plan.empty() && echo.selected.empty()) {
     std::fprintf(stderr, "eddy-bench: no workload matches --workloads='%s' on %s (see --list)\n",
                  o.workloads.c_str(), join(columns).c_str());
     return 2;
@@ -143,21 +180,45 @@ int run(int argc, char** argv) {
     }
   }
 
-  print_setup(stdout, setup, o, shown, skipped);
+  print_setup(stdout, setup, o, shown, skipped, echo_setup_line(echo, o));
   Collector collector;
-  double seconds = run_rounds(plan, o.repetitions, !o.quiet, &collector);
+  std::map<std::string, EchoResult> echo_results;
+  std::vector<Job> jobs;
+  for (const Instance& i : plan) {
+    jobs.push_back({i.name, [&collector, name = i.name] { run_benchmark(name, &collector); }});
+  }
+  for (const EchoInstance& i : echo.runs) {
+    jobs.push_back(
+        {i.name, [&echo, &echo_results, i] { run_echo(i, echo.settings, &echo_results[i.name]); }});
+  }
+  double seconds = run_rounds(jobs, o.repetitions, !o.quiet);
   std::vector<Row> rows = build_rows(plan, collector.results());
-  print_table(stdout, rows, shown, o.repetitions);
-  std::printf("\n%zu benchmarks x %d rounds in %.1f s.\n", plan.size(), o.repetitions, seconds);
+  if (!plan.empty()) print_table(stdout, rows, shown, o.repetitions);
+  std::vector<EchoRow> echo_rows = build_echo_rows(echo.runs, echo_results);
+  print_echo_table(stdout, echo_rows, o);
+  std::printf("\n%zu benchmarks and %zu echo runs x %d rounds in %.1f s.\n", plan.size(),
+              echo.runs.size(), o.repetitions, seconds);
 
   int status = 0;
   for (const auto& [name, result] : collector.results()) {
     if (!result.error.empty()) status = 1;
   }
-  if (!o.json_path.empty()) {
-    RunFacts facts{&setup, &collector.cpu(), &o, &shown, &skipped, &rows, seconds};
-    if (!write_json(o.json_path, facts, &error)) {
-      std::fprintf(stderr, "eddy-bench: %s\n", error.c_str());
+  for (const EchoRow& r : echo_rows) {
+    if (r.error()) status = 1;
+    if (r.skipped()) skipped.push_back({r.instance.name, r.result->skip_reason});
+  }
+  RunFacts facts{&setup, &collector.cpu(), &o,         &shown,        &skipped,
+                 &rows,  seconds,          &echo_rows, &echo.programs};
+  if (!o.json_path.empty() && !write_json(o.json_path, facts, &error)) {
+    std::fprintf(stderr, "eddy-bench: %s\n", error.c_str());
+    status = 1;
+  }
+  if (!o.plot_path.empty() || !o.compare_path.empty()) {
+    JsonValue run;
+    if (!parse_json(json_text(facts), &run, &error)) {
+      std::fprintf(stderr, "eddy-bench: internal error, unreadable JSON: %s\n", error.c_str());
+      status = 1;
+    } else if (report(o, run) != 0) {
       status = 1;
     }
   }

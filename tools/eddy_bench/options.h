@@ -13,6 +13,29 @@
 //   --list               print the workloads and backends, run nothing
 //   --quiet              no progress line
 //
+// The TCP echo workloads (echo_catalog.h) add:
+//   --sizes=N,N          message sizes in bytes (default 1024)
+//   --connections=N,N    connection counts (default 100)
+//   --duration=SECONDS   measured window of one echo run (default 0.5)
+//   --warmup=SECONDS     warm-up before each window, not measured (0.2)
+//   --references=A,B     reference servers to run (default all; "none")
+//   --python=PATH        interpreter of the asyncio/uvloop references
+//   --echo-dir=DIR       where the echo programs are (default: found
+//                        beside eddy-bench, in a build tree or an install)
+//   --server-cpu=N, --load-cpu=N   CPUs the server and the load run on
+// and, for any run:
+//   --plot=FILE          throughput and p99 (and micro ratios) as a .png
+//                        or .svg chart, drawn by gnuplot
+//   --compare=OLD.json   each row's change against an earlier run; changes
+//                        for the worse beyond --threshold=PCT (default 10)
+//                        are flagged
+//   --from=RUN.json      with --plot / --compare: take this run's results
+//                        instead of running anything
+//
+// Test hook: EDDY_BENCH_ECHO_CORRUPT=NAME starts the reference server NAME
+// with --corrupt (it flips a byte now and then), to check that a broken
+// echo is caught and reported.
+//
 // Thread-safety: pure functions.
 #ifndef EDDY_TOOLS_EDDY_BENCH_OPTIONS_H_
 #define EDDY_TOOLS_EDDY_BENCH_OPTIONS_H_
@@ -31,6 +54,23 @@ struct Options {
   bool list = false;
   bool quiet = false;
   bool help = false;
+
+  // TCP echo workloads.
+  std::vector<int> sizes = {1024};
+  std::vector<int> connections = {100};
+  double duration_s = 0.5;
+  double warmup_s = 0.2;
+  std::vector<std::string> references;  // empty: all; {"none"}: none
+  std::string python = "/usr/bin/python3";
+  std::string echo_dir;  // empty: found beside the executable
+  int server_cpu = 0;
+  int load_cpu = 1;
+
+  // Reporting.
+  std::string plot_path;
+  std::string compare_path;
+  double threshold_pct = 10;
+  std::string from_path;
 };
 
 // Parses argv; on error returns false with a message in *error.

@@ -7,8 +7,6 @@
 #include <cstdio>
 #include <string>
 
-#include "gbench.h"
-
 namespace eddy::bench_tool {
 namespace {
 
@@ -24,10 +22,10 @@ class Progress {
  public:
   explicit Progress(bool enabled) : enabled_(enabled), tty_(isatty(STDERR_FILENO) == 1) {}
 
-  void show(int done, int total, int round, int rounds, const std::string& name,
-            double elapsed) {
+  void show(int done, int total, int round, int rounds, const std::string& name, double elapsed) {
     if (!enabled_) return;
-    std::string left = done > 0 ? ", ~" + clock_text(elapsed / done * (total - done)) + " left" : "";
+    std::string left =
+        done > 0 ? ", ~" + clock_text(elapsed / done * (total - done)) + " left" : "";
     std::fprintf(stderr, "%s[%d/%d] round %d/%d  %s  (%s elapsed%s)%s", tty_ ? "\r\033[K" : "",
                  done + 1, total, round, rounds, name.c_str(), clock_text(elapsed).c_str(),
                  left.c_str(), tty_ ? "" : "\n");
@@ -45,18 +43,17 @@ class Progress {
 
 }  // namespace
 
-double run_rounds(const std::vector<Instance>& plan, int rounds, bool progress,
-                  Collector* collector) {
+double run_rounds(const std::vector<Job>& jobs, int rounds, bool progress) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
-  const int total = static_cast<int>(plan.size()) * rounds;
+  const int total = static_cast<int>(jobs.size()) * rounds;
   Progress line(progress);
   int done = 0;
   for (int round = 1; round <= rounds; ++round) {
-    for (const Instance& instance : plan) {
+    for (const Job& job : jobs) {
       double elapsed = std::chrono::duration<double>(clock::now() - start).count();
-      line.show(done, total, round, rounds, instance.name, elapsed);
-      run_benchmark(instance.name, collector);
+      line.show(done, total, round, rounds, job.name, elapsed);
+      job.run();
       ++done;
     }
   }

@@ -102,8 +102,8 @@ std::vector<std::pair<std::string, std::string>> libraries() {
 std::vector<BackendInfo> unique_backends() {
   std::vector<BackendInfo> out;
   for (const BackendInfo& b : available_backends()) {
-    bool seen = std::any_of(out.begin(), out.end(),
-                            [&](const BackendInfo& o) { return o.name == b.name; });
+    bool seen =
+        std::any_of(out.begin(), out.end(), [&](const BackendInfo& o) { return o.name == b.name; });
     if (!seen) out.push_back(b);  // later ones of a name are shadowed copies
   }
   return out;
@@ -126,8 +126,8 @@ Setup collect_setup() {
   s.load_avg = load_avg();
   s.compiler = compiler();
   s.build_type = std::string(EDDY_BUILD_TYPE) + " (-O" EDDY_BUILD_OPTIMIZATION ")";
-  s.eddy_version = std::string(EDDY_PROJECT_VERSION) + ", loop ABI " +
-                   abi_string(EDDY_ABI_VERSION_CURRENT);
+  s.eddy_version =
+      std::string(EDDY_PROJECT_VERSION) + ", loop ABI " + abi_string(EDDY_ABI_VERSION_CURRENT);
   s.libraries = libraries();
   s.backends = unique_backends();
   return s;

@@ -36,11 +36,12 @@ std::string cell_text(const Cell* cell) {
 }
 
 void print_setup(std::FILE* out, const Setup& setup, const Options& options,
-                 const std::vector<std::string>& columns, const std::vector<Skipped>& skipped) {
+                 const std::vector<std::string>& columns, const std::vector<Skipped>& skipped,
+                 const std::string& echo_line) {
   std::fprintf(out, "eddy-bench %s\n", setup.eddy_version.c_str());
   std::fprintf(out, "  date       %s\n", setup.date_utc.c_str());
-  std::fprintf(out, "  cpu        %s, %d cores online; load average %s\n",
-               setup.cpu_model.c_str(), setup.cores, setup.load_avg.c_str());
+  std::fprintf(out, "  cpu        %s, %d cores online; load average %s\n", setup.cpu_model.c_str(),
+               setup.cores, setup.load_avg.c_str());
   std::fprintf(out, "  kernel     %s\n", setup.kernel.c_str());
   std::fprintf(out, "  build      %s, %s\n", setup.compiler.c_str(), setup.build_type.c_str());
   std::string libs;
@@ -60,9 +61,13 @@ void print_setup(std::FILE* out, const Setup& setup, const Options& options,
   }
   std::string cols;
   for (const std::string& c : columns) cols += (cols.empty() ? "" : ", ") + c;
-  std::fprintf(out, "  running    %s; %d round%s, each benchmark run at least %g s per round\n\n",
-               cols.c_str(), options.repetitions, options.repetitions == 1 ? "" : "s",
-               options.min_time_s);
+  if (!cols.empty()) {
+    std::fprintf(out, "  running    %s; %d round%s, each benchmark run at least %g s per round\n",
+                 cols.c_str(), options.repetitions, options.repetitions == 1 ? "" : "s",
+                 options.min_time_s);
+  }
+  if (!echo_line.empty()) std::fprintf(out, "  echo       %s\n", echo_line.c_str());
+  std::fprintf(out, "\n");
   std::fflush(out);
 }
 
@@ -82,7 +87,8 @@ void print_table(std::FILE* out, const std::vector<Row>& rows,
   }
   std::vector<size_t> widths(header.size(), 0);
   for (const auto& line : lines) {
-    for (size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], display_width(line[i]));
+    for (size_t i = 0; i < line.size(); ++i)
+      widths[i] = std::max(widths[i], display_width(line[i]));
   }
   for (const auto& line : lines) print_line(out, line, widths);
   if (rounds > 1) {
@@ -99,12 +105,14 @@ void print_table(std::FILE* out, const std::vector<Row>& rows,
   bool raw = std::any_of(columns.begin(), columns.end(),
                          [](const std::string& c) { return c.rfind("raw_", 0) == 0; });
   if (raw) {
-    std::fprintf(out, "raw_libuv / raw_libevent: the same work written against the library alone.\n");
+    std::fprintf(out,
+                 "raw_libuv / raw_libevent: the same work written against the library alone.\n");
   }
   for (const Row& row : rows) {
     for (const auto& [backend, cell] : row.cells) {
       if (cell.result && !cell.result->error.empty()) {
-        std::fprintf(out, "error: %s: %s\n", cell.instance.name.c_str(), cell.result->error.c_str());
+        std::fprintf(out, "error: %s: %s\n", cell.instance.name.c_str(),
+                     cell.result->error.c_str());
       }
     }
   }

@@ -16,16 +16,14 @@
 #include "options.h"
 #include "rows.h"
 #include "setup.h"
+#include "skipped.h"
 
 namespace eddy::bench_tool {
 
-struct Skipped {
-  std::string name;
-  std::string reason;
-};
-
+// `echo_line` describes the TCP echo runs ("" when there are none).
 void print_setup(std::FILE* out, const Setup& setup, const Options& options,
-                 const std::vector<std::string>& columns, const std::vector<Skipped>& skipped);
+                 const std::vector<std::string>& columns, const std::vector<Skipped>& skipped,
+                 const std::string& echo_line);
 
 void print_table(std::FILE* out, const std::vector<Row>& rows,
                  const std::vector<std::string>& columns, int rounds);

@@ -126,6 +126,15 @@ class BackendError : public RuntimeError {
   using RuntimeError::RuntimeError;
 };
 
+// asyncio.SendfileNotAvailableError: sendfile(2) cannot serve this socket or
+// file (a pipe as the source, a transport that is not a plain socket), and
+// the caller disabled the fallback. A RuntimeError, as in Python.
+class SendfileNotAvailableError : public RuntimeError {
+ public:
+  SendfileNotAvailableError() : RuntimeError("sendfile syscall is not supported") {}
+  using RuntimeError::RuntimeError;
+};
+
 class InvalidStateError : public Error {
  public:
   using Error::Error;

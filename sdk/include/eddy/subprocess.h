@@ -1,19 +1,33 @@
 // eddy/subprocess.h -- asyncio.subprocess: child processes on the loop.
 //
-//   SubprocessOptions o;
+//   eddy::SubprocessOptions o;
 //   o.std_out = eddy::PIPE;
-//   Process p = co_await eddy::create_subprocess_exec({"ls", "-l"}, o);
+//   // (A local, not a braced list inside co_await: g++ 12 miscompiles that.)
+//   std::vector<std::string> argv = {"ls", "-l"};
+//   eddy::Process p = co_await eddy::create_subprocess_exec(argv, o);
 //   auto [out, err] = co_await p.communicate();
 //   int rc = *p.returncode();
 //
-// create_subprocess_exec runs a program (searched on PATH) with its argument
-// vector; create_subprocess_shell runs a command line with /bin/sh -c. Each of
-// the child's standard streams is inherited (the default), a pipe to the
-// parent (PIPE), /dev/null (DEVNULL), the child's stdout (STDOUT, for stderr
-// only) or a file descriptor of the caller's. Every other descriptor is closed
-// in the child, and the parent's ends of the pipes are close-on-exec, so no
+//   // Line by line:
+//   eddy::StreamReader lines = p.std_out();
+//   while (true) {
+//     std::string line = co_await lines.readline();
+//     if (line.empty()) break;  // EOF
+//   }
+//
+// create_subprocess_exec runs a program with its argument vector; the program
+// is searched on PATH -- the parent's, or, when `env` gives the child its own
+// environment, that environment's PATH (/bin:/usr/bin if it has none), as
+// Python's subprocess does. create_subprocess_shell runs a command line with
+// /bin/sh -c. Each of the child's standard streams is inherited (the
+// default), a pipe to the parent (PIPE), /dev/null (DEVNULL), the child's
+// stdout (STDOUT, for stderr only) or a file descriptor of the caller's; any
+// combination works, crossed ones included (stdout = 2 with stderr = 1, or
+// stdout = 0 with a stdin pipe). Every other descriptor is closed in the
+// child, and the parent's ends of the pipes are close-on-exec, so no
 // descriptor leaks either way. A program that cannot be started raises the
-// OSError subclass Python raises (FileNotFoundError for a missing program).
+// OSError subclass Python raises (FileNotFoundError for a missing program,
+// PermissionError for one that is not executable).
 //
 // The child's exit is watched without a SIGCHLD handler: a pidfd
 // (pidfd_open(2)) watched with add_reader, or, where the kernel has none, one
@@ -22,13 +36,26 @@
 // returncode() is empty until then; a child killed by a signal has the
 // negative signal number, as in Python.
 //
-// Pipes are PipeReader / PipeWriter: small non-blocking stream objects with
-// the method names of asyncio's StreamReader / StreamWriter (read, readline,
-// at_eof / write, drain, close), which the streams layer will replace.
+// The pipes, as in asyncio: std_out() and std_err() are StreamReaders
+// (eddy/streams.h) fed by read pipe transports (eddy/pipes.h), with the
+// reader's flow control -- the pipe is not read while more than twice
+// `limit` bytes wait to be consumed. std_in() is, for now, a PipeWriter: a
+// small non-blocking writer with StreamWriter's method names (write, drain,
+// close, wait_closed); a write to a child that closed its stdin never raises
+// SIGPIPE (drain() raises BrokenPipeError instead). A stream that is not
+// PIPE is Python's None: std_out() / std_err() raise RuntimeError for it,
+// std_in() is an empty handle, and has_std_out() & co. tell which are pipes.
+//
+// communicate(input) writes the input and closes stdin (a child that stops
+// reading early is not an error), reads stdout and stderr to EOF at the same
+// time, then waits for the exit. wait() only waits for the exit: a child
+// blocked on a full pipe that nobody reads never exits (read it, or use
+// communicate()), as in Python.
 //
 // A Process whose last handle goes away while its child still runs kills the
 // child (SIGKILL) and reaps it in the background, with a warning, as asyncio
-// does for an unclosed subprocess transport.
+// does for an unclosed subprocess transport; its pipes are closed (a
+// StreamReader kept from it sees EOF).
 //
 // Thread-safety: a Process and its pipes belong to the loop thread that made
 // them; only the child watcher thread of the fallback runs elsewhere, and it
@@ -37,6 +64,7 @@
 #define EDDY_SUBPROCESS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -46,6 +74,7 @@
 
 #include "eddy/coro.h"
 #include "eddy/event_loop.h"
+#include "eddy/streams.h"
 
 namespace eddy {
 
@@ -76,36 +105,18 @@ struct SubprocessOptions {
   Stdio std_err = INHERIT;
   // The child's working directory; empty: the parent's.
   std::string cwd;
-  // The child's whole environment; unset: the parent's.
+  // The child's whole environment; unset: the parent's. The program is
+  // looked up on its PATH (or /bin:/usr/bin without one), as Python does.
   std::optional<std::map<std::string, std::string>> env;
+  // The limit of the std_out / std_err StreamReaders (asyncio's `limit`).
+  int64_t limit = StreamReader::kDefaultLimit;
 };
 using ProcessOptions = SubprocessOptions;
 
 namespace detail {
-struct PipeReaderState;
 struct PipeWriterState;
 class ProcessState;
 }  // namespace detail
-
-// The read end of a pipe from a child (asyncio's StreamReader methods). A
-// cheap copyable handle; an empty one (operator bool false) stands for
-// Python's None when the stream is not a pipe.
-class PipeReader {
- public:
-  PipeReader() = default;
-  explicit PipeReader(std::shared_ptr<detail::PipeReaderState> s) : s_(std::move(s)) {}
-  explicit operator bool() const { return s_ != nullptr; }
-
-  // Up to n bytes, waiting for at least one; "" at EOF. n < 0 reads to EOF.
-  Coro<std::string> read(std::ptrdiff_t n = -1);
-  // One line including its '\n'; at EOF what is left (maybe "").
-  Coro<std::string> readline();
-  // True once EOF was seen and the buffer is empty.
-  bool at_eof() const;
-
- private:
-  std::shared_ptr<detail::PipeReaderState> s_;
-};
 
 // The write end of a pipe to a child (asyncio's StreamWriter methods).
 class PipeWriter {
@@ -143,10 +154,15 @@ class Process {
   int pid() const;
   // Empty while the child runs; its exit status, or -signal if killed.
   std::optional<int> returncode() const;
-  // The pipes; empty handles for streams that are not PIPE.
+  // The pipes; an empty handle for stdin if it is not PIPE. std_out() and
+  // std_err() raise RuntimeError for a stream that is not PIPE (Python's
+  // None); has_std_out() & co. tell which are.
   PipeWriter std_in() const;
-  PipeReader std_out() const;
-  PipeReader std_err() const;
+  StreamReader std_out() const;
+  StreamReader std_err() const;
+  bool has_std_in() const;
+  bool has_std_out() const;
+  bool has_std_err() const;
 
   // Waits for the child to exit; its returncode.
   Coro<int> wait();

@@ -82,8 +82,9 @@ SocketTransport::~SocketTransport() {
 void SocketTransport::start(Future<> waiter) {
   self_ = std::static_pointer_cast<SocketTransport>(shared_from_this());
   auto self = self_;
+  // connection_made runs even if the transport is closed meanwhile (its
+  // connection_lost is queued after it), as asyncio.
   loop_.call_soon([self] {
-    if (self->conn_lost_) return;
     if (self->stream_) {
       self->stream_->connection_made(*self);
     } else {
@@ -458,6 +459,7 @@ void SocketTransport::loop_closed() {
   // The loop cannot run connection_lost any more: let go of everything.
   std::shared_ptr<SocketTransport> keep = std::move(self_);
   attached_ = false;  // the loop detached us
+  closing_ = true;
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;

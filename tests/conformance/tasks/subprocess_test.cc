@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -122,9 +124,13 @@ TEST_P(SubprocessTest, FileDescriptorAndInherit) {
     o.std_out = fd;
     std::string cmd = "echo to-file";
     Process p = co_await create_subprocess_shell(cmd, o);
+    EXPECT_FALSE(p.has_std_in());
+    EXPECT_FALSE(p.has_std_out());
+    EXPECT_FALSE(p.has_std_err());
     EXPECT_FALSE(p.std_in());
-    EXPECT_FALSE(p.std_out());
-    EXPECT_FALSE(p.std_err());
+    // Python's None: using it is an error.
+    EXPECT_THROW(p.std_out(), RuntimeError);
+    EXPECT_THROW(p.std_err(), RuntimeError);
     co_return co_await p.wait();
   };
   EXPECT_EQ(run_coro(body(fd)), 0);
@@ -143,13 +149,156 @@ TEST_P(SubprocessTest, CwdAndEnv) {
   EXPECT_EQ(r.out, "/\nvalue 1\nnohome\n");
 }
 
+// A temporary directory with executable scripts, removed at the end.
+struct ScriptDir {
+  std::string path;
+  std::vector<std::string> files;
+  ScriptDir() {
+    char tmpl[] = "/tmp/eddy-subprocess-test-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~ScriptDir() {
+    for (const std::string& f : files) ::unlink(f.c_str());
+    ::rmdir(path.c_str());
+  }
+  void add(const std::string& name, const std::string& body, mode_t mode = 0755) {
+    std::string file = path + "/" + name;
+    std::ofstream(file) << "#!/bin/sh\n" << body << "\n";
+    ::chmod(file.c_str(), mode);
+    files.push_back(file);
+  }
+};
+
+TEST_P(SubprocessTest, CustomEnvironmentPathFindsTheProgram) {
+  // As Python's subprocess: the program is looked up on the PATH of the
+  // child's environment, not the parent's.
+  ScriptDir a, b;
+  a.add("eddy-path-probe", "echo not executable", 0644);
+  b.add("eddy-path-probe", "echo found in env PATH");
+  SubprocessOptions o = pipes(false, true, false);
+  o.env = std::map<std::string, std::string>{{"PATH", "/nonexistent:" + a.path + ":" + b.path}};
+  // A non-executable candidate first: skipped, the next one runs.
+  Ran r = run_coro(exec_and_communicate({"eddy-path-probe"}, o, ""));
+  EXPECT_EQ(r.out, "found in env PATH\n");
+  EXPECT_EQ(r.rc, 0);
+  // Only the non-executable one: the first error that is not ENOENT.
+  o.env = std::map<std::string, std::string>{{"PATH", "/nonexistent:" + a.path}};
+  EXPECT_THROW(run_coro(exec_and_communicate({"eddy-path-probe"}, o, "")), PermissionError);
+  // `true` is on the parent's PATH, not on the child's.
+  o.env = std::map<std::string, std::string>{{"PATH", "/nonexistent"}};
+  try {
+    run_coro(exec_and_communicate({"true"}, o, ""));
+    ADD_FAILURE() << "no exception";
+  } catch (const FileNotFoundError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("'true'"));
+  }
+  // No PATH at all: os.defpath (/bin:/usr/bin).
+  o.env = std::map<std::string, std::string>{{"EDDY_X", "1"}};
+  r = run_coro(exec_and_communicate({"sh", "-c", "echo $EDDY_X"}, o, ""));
+  EXPECT_EQ(r.out, "1\n");
+  // An empty entry is the child's working directory.
+  o.env = std::map<std::string, std::string>{{"PATH", ":/nonexistent"}};
+  o.cwd = b.path;
+  r = run_coro(exec_and_communicate({"eddy-path-probe"}, o, ""));
+  EXPECT_EQ(r.out, "found in env PATH\n");
+  // A name with a slash is not searched.
+  o.cwd.clear();
+  o.env = std::map<std::string, std::string>{{"PATH", b.path}};
+  r = run_coro(exec_and_communicate({b.path + "/eddy-path-probe"}, o, ""));
+  EXPECT_EQ(r.out, "found in env PATH\n");
+}
+
+// Puts `fd` in place of this process's descriptor `target` until restored
+// (gtest output is flushed first and must not happen in between).
+class SwapStdio {
+ public:
+  SwapStdio(int target, int fd) : target_(target) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    saved_ = ::fcntl(target, F_DUPFD_CLOEXEC, 3);
+    ::dup2(fd, target);
+  }
+  ~SwapStdio() { restore(); }
+  void restore() {
+    if (target_ < 0) return;
+    if (saved_ >= 0) {
+      ::dup2(saved_, target_);
+      ::close(saved_);
+    } else {
+      ::close(target_);
+    }
+    target_ = -1;
+  }
+
+ private:
+  int target_;
+  int saved_ = -1;
+};
+
+std::string memfd_text(int fd) {
+  char buf[256] = {};
+  ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+  return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+}
+
+TEST_P(SubprocessTest, CrossedStdioDescriptorsDoNotClobberEachOther) {
+  // The child's stdout is the parent's fd 2 and its stderr the parent's
+  // fd 1. Dup'ed naively in order (dup2(2, 1), then dup2(1, 2)) both would
+  // end up on the parent's fd 2.
+  int one = ::memfd_create("eddy-fd1", MFD_CLOEXEC);
+  int two = ::memfd_create("eddy-fd2", MFD_CLOEXEC);
+  ASSERT_GE(one, 0);
+  ASSERT_GE(two, 0);
+  SubprocessOptions o;
+  o.std_out = 2;
+  o.std_err = 1;
+  Ran r;
+  {
+    SwapStdio s1(1, one), s2(2, two);
+    r = run_coro(shell_and_communicate("echo to-stdout; echo to-stderr >&2", o, ""));
+  }
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(memfd_text(two), "to-stdout\n");
+  EXPECT_EQ(memfd_text(one), "to-stderr\n");
+
+  // stdin a pipe, stdout the parent's fd 0: a naive dup2(pipe, 0) first
+  // would make the child's stdout the pipe's read end.
+  int zero = ::memfd_create("eddy-fd0", MFD_CLOEXEC);
+  SubprocessOptions o2;
+  o2.std_in = PIPE;
+  o2.std_out = 0;
+  o2.std_err = STDOUT;  // follows the child's stdout: the parent's fd 0
+  {
+    SwapStdio s0(0, zero);
+    r = run_coro(shell_and_communicate("cat; echo err >&2", o2, "through cat\n"));
+  }
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(memfd_text(zero), "through cat\nerr\n");
+
+  // A descriptor already in place stays (stdout = 1) while another of 0-2
+  // moves (stderr = the parent's fd 0).
+  int three = ::memfd_create("eddy-fd-in", MFD_CLOEXEC);
+  int four = ::memfd_create("eddy-fd-out", MFD_CLOEXEC);
+  SubprocessOptions o3;
+  o3.std_out = 1;
+  o3.std_err = 0;
+  {
+    SwapStdio s0(0, three), s1(1, four);
+    r = run_coro(shell_and_communicate("echo out; echo err >&2", o3, ""));
+  }
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(memfd_text(four), "out\n");
+  EXPECT_EQ(memfd_text(three), "err\n");
+  for (int fd : {zero, one, two, three, four}) ::close(fd);
+}
+
 Coro<std::vector<std::string>> read_lines() {
   SubprocessOptions o;
   o.std_out = PIPE;
   std::string cmd = "printf 'one\\ntwo\\nthree'";
   Process p = co_await create_subprocess_shell(cmd, o);
   std::vector<std::string> lines;
-  PipeReader out = p.std_out();
+  StreamReader out = p.std_out();
   while (!out.at_eof()) {
     std::string line = co_await out.readline();
     if (line.empty()) break;
@@ -168,7 +317,7 @@ Coro<std::string> interactive() {
   std::vector<std::string> argv = {"cat"};
   Process p = co_await create_subprocess_exec(argv, pipes(true, true, false));
   PipeWriter in = p.std_in();
-  PipeReader out = p.std_out();
+  StreamReader out = p.std_out();
   std::string got;
   for (int i = 0; i < 3; ++i) {
     std::string line = "line " + std::to_string(i) + "\n";
@@ -183,6 +332,53 @@ Coro<std::string> interactive() {
   int rc = co_await p.wait();
   got += " rc=" + std::to_string(rc);
   co_return got;
+}
+
+Coro<StreamReader> reader_of_dropped_process() {
+  std::string cmd = "echo early; exec sleep 30";
+  Process p = co_await create_subprocess_shell(cmd, pipes(false, true, false));
+  StreamReader out = p.std_out();
+  std::string first = co_await out.readline();
+  EXPECT_EQ(first, "early\n");
+  co_return out;  // the Process goes away here, its child still running
+}
+
+Coro<std::string> read_after_drop() {
+  StreamReader out = co_await reader_of_dropped_process();
+  // The child was killed and the pipe closed: EOF, not a hang.
+  std::string rest = co_await out.read();
+  co_return rest + (out.at_eof() ? "eof" : "open");
+}
+
+TEST_P(SubprocessTest, ReaderKeptPastItsProcessSeesEof) {
+  LogSink old = set_log_sink([](int32_t, std::string_view) {});
+  EXPECT_EQ(run_coro(read_after_drop()), "eof");
+  set_log_sink(old);
+}
+
+Coro<std::string> small_limit() {
+  SubprocessOptions o = pipes(false, true, false);
+  o.limit = 8;
+  std::string cmd = "echo short; echo a-line-longer-than-eight; echo end";
+  Process p = co_await create_subprocess_shell(cmd, o);
+  StreamReader out = p.std_out();
+  std::string got = co_await out.readline();
+  try {
+    co_await out.readline();
+    got += "no error";
+  } catch (const ValueError&) {
+    got += "ValueError,";
+  }
+  got += co_await out.readline();
+  co_await p.wait();
+  co_return got;
+}
+
+TEST_P(SubprocessTest, LimitBoundsTheReaders) {
+  EXPECT_EQ(run_coro(small_limit()), "short\nValueError,end\n");
+  SubprocessOptions o;
+  o.limit = 0;
+  EXPECT_THROW(run_coro(exec_and_communicate({"true"}, o, "")), ValueError);
 }
 
 TEST_P(SubprocessTest, InteractiveWriteDrainRead) {

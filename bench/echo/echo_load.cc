@@ -1,0 +1,218 @@
+// echo_load.cc -- eddy-echo-load, the load generator of eddy-bench's TCP
+// echo workloads.
+//
+//   eddy-echo-load --port 40123 --connections 100 --size 1024
+//                  --warmup 0.25 --duration 1 --server-pid 4242 --cpu 1
+//
+// A closed loop (load_client.h): N connections to 127.0.0.1:PORT, each with
+// one message of S bytes in flight, every echoed byte checked. It pins
+// itself to --cpu (sched_setaffinity), opens the connections, runs a
+// warm-up whose figures are thrown away, then a measured window of
+// --duration seconds. At the start and end of that window it samples the
+// server's CPU time from /proc (proc_cpu.h), so it reports what one message
+// costs the server, in user and in system time, next to the throughput and
+// the round-trip latencies (p50, p90, p99, p99.9 from a log-linear
+// histogram).
+//
+// Output: one JSON object on one line on stdout. Exit status: 0, or 1 if
+// any byte came back wrong or a connection broke (the "errors" count and
+// "error" say what), 2 for a bad command line or when the connections
+// cannot be made (then the JSON line has "ok": false and "error").
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "load_client.h"
+#include "proc_cpu.h"
+
+namespace eddy::echo {
+namespace {
+
+struct LoadOptions {
+  LoadConfig load;
+  double warmup_s = 0.25;
+  double duration_s = 1.0;
+  pid_t server_pid = 0;  // 0: no server CPU figures
+  int cpu = -1;          // -1: not pinned
+};
+
+[[noreturn]] void usage() {
+  std::fputs(
+      "usage: eddy-echo-load --port N [--host ADDR] [--connections N] [--size BYTES]\n"
+      "                      [--warmup SECONDS] [--duration SECONDS] [--server-pid PID]\n"
+      "                      [--cpu N]\n",
+      stderr);
+  std::exit(2);
+}
+
+double number(const char* s) {
+  char* end = nullptr;
+  double v = std::strtod(s, &end);
+  if (*s == '\0' || *end != '\0' || !std::isfinite(v) || v < 0) usage();
+  return v;
+}
+
+LoadOptions parse(int argc, char** argv) {
+  LoadOptions o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i + 1 >= argc) usage();
+    const char* v = argv[++i];
+    if (a == "--port") {
+      o.load.port = static_cast<int>(number(v));
+    } else if (a == "--host") {
+      o.load.host = v;
+    } else if (a == "--connections") {
+      o.load.connections = static_cast<int>(number(v));
+    } else if (a == "--size") {
+      o.load.size = static_cast<size_t>(number(v));
+    } else if (a == "--warmup") {
+      o.warmup_s = number(v);
+    } else if (a == "--duration") {
+      o.duration_s = number(v);
+    } else if (a == "--server-pid") {
+      o.server_pid = static_cast<pid_t>(number(v));
+    } else if (a == "--cpu") {
+      o.cpu = static_cast<int>(number(v));
+    } else {
+      usage();
+    }
+  }
+  if (o.load.port <= 0 || o.load.port > 65535 || o.load.connections < 1 || o.load.size < 1 ||
+      o.duration_s <= 0) {
+    usage();
+  }
+  return o;
+}
+
+void pin_to(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) {
+    std::fprintf(stderr, "eddy-echo-load: cannot pin to CPU %d: %s\n", cpu, std::strerror(errno));
+  }
+}
+
+void raise_fd_limit() {
+  rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+double cpu_seconds_of_self() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+// JSON text of a string (the error descriptions are plain ASCII, but quote
+// whatever they hold).
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// A number, or null when it is not finite (a split with no tick in it).
+std::string num(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+int load_main(int argc, char** argv) {
+  LoadOptions o = parse(argc, argv);
+  pin_to(o.cpu);
+  raise_fd_limit();
+  LoadClient client(o.load);
+  std::string error;
+  if (!client.start(&error)) {
+    std::printf("{\"ok\": false, \"error\": %s}\n", quoted(error).c_str());
+    std::fflush(stdout);
+    return 2;
+  }
+  client.run_until(monotonic_ns() + static_cast<int64_t>(o.warmup_s * 1e9));
+
+  client.reset_window();
+  CpuSample server0 = o.server_pid ? sample_process_cpu(o.server_pid) : CpuSample{};
+  double self0 = cpu_seconds_of_self();
+  int64_t t0 = monotonic_ns();
+  client.run_until(t0 + static_cast<int64_t>(o.duration_s * 1e9));
+  int64_t t1 = monotonic_ns();
+  double self1 = cpu_seconds_of_self();
+  CpuSample server1 = o.server_pid ? sample_process_cpu(o.server_pid) : CpuSample{};
+
+  double wall = static_cast<double>(t1 - t0) * 1e-9;
+  uint64_t messages = client.completed();
+  double per_msg_us = messages ? 1e6 / static_cast<double>(messages) : std::nan("");
+  CpuUsage server = cpu_between(server0, server1);
+  uint64_t errors = client.errors();
+  std::string first_error = client.first_error();
+  if (o.server_pid && !server.ok) {
+    ++errors;
+    if (first_error.empty())
+      first_error = "the server (pid " + std::to_string(o.server_pid) + ") is gone";
+  }
+  if (messages == 0 && errors == 0) {
+    ++errors;
+    first_error = "no message came back in the measured window";
+  }
+  const LatencyHistogram& h = client.latencies();
+  std::printf(
+      "{\"ok\": %s, \"connections\": %d, \"size\": %zu, \"warmup_s\": %s, \"duration_s\": %s, "
+      "\"messages\": %llu, \"msgs_per_s\": %s, \"mib_per_s\": %s, "
+      "\"lat_mean_us\": %s, \"lat_p50_us\": %s, \"lat_p90_us\": %s, \"lat_p99_us\": %s, "
+      "\"lat_p999_us\": %s, \"lat_max_us\": %s, "
+      "\"server_pid\": %d, \"server_cpu_s\": %s, \"server_user_s\": %s, \"server_sys_s\": %s, "
+      "\"server_cpu_exact\": %s, \"server_util\": %s, "
+      "\"cpu_user_us_per_msg\": %s, \"cpu_sys_us_per_msg\": %s, \"cpu_total_us_per_msg\": %s, "
+      "\"client_util\": %s, \"open_connections\": %d, \"errors\": %llu, \"error\": %s}\n",
+      errors ? "false" : "true", o.load.connections, o.load.size, num(o.warmup_s).c_str(),
+      num(wall).c_str(), static_cast<unsigned long long>(messages),
+      num(static_cast<double>(messages) / wall).c_str(),
+      num(static_cast<double>(messages) * static_cast<double>(o.load.size) / wall / 1048576.0)
+          .c_str(),
+      num(h.mean() * 1e-3).c_str(), num(h.percentile(0.50) * 1e-3).c_str(),
+      num(h.percentile(0.90) * 1e-3).c_str(), num(h.percentile(0.99) * 1e-3).c_str(),
+      num(h.percentile(0.999) * 1e-3).c_str(), num(static_cast<double>(h.max()) * 1e-3).c_str(),
+      static_cast<int>(o.server_pid), num(server.ok ? server.total_s : std::nan("")).c_str(),
+      num(server.ok ? server.user_s : std::nan("")).c_str(),
+      num(server.ok ? server.system_s : std::nan("")).c_str(),
+      server.exact_total ? "true" : "false",
+      num(server.ok ? server.total_s / wall : std::nan("")).c_str(),
+      num(server.ok ? server.user_s * per_msg_us : std::nan("")).c_str(),
+      num(server.ok ? server.system_s * per_msg_us : std::nan("")).c_str(),
+      num(server.ok ? server.total_s * per_msg_us : std::nan("")).c_str(),
+      num((self1 - self0) / wall).c_str(), client.open_connections(),
+      static_cast<unsigned long long>(errors), quoted(first_error).c_str());
+  std::fflush(stdout);
+  return errors ? 1 : 0;
+}
+
+}  // namespace
+}  // namespace eddy::echo
+
+int main(int argc, char** argv) { return eddy::echo::load_main(argc, argv); }

@@ -1,0 +1,119 @@
+#!/bin/sh
+# eddy-bench's TCP echo workloads, end to end, with real servers and tiny
+# windows (the whole script takes a few seconds):
+# - a short run of eddy's server and three references writes echo rows of
+#   the documented JSON shape, with ratios to the raw C servers;
+# - a reference that corrupts a byte now and then (EDDY_BENCH_ECHO_CORRUPT)
+#   is caught: its row says ERROR and eddy-bench exits nonzero;
+# - the Python references, pointed at an interpreter that does not exist,
+#   are skipped with a note, and the run still succeeds;
+# - --compare and --plot re-read the run (--from); an unknown --references
+#   name is a command-line error.
+#   eddy_bench_echo_test.sh PATH_TO_EDDY_BENCH
+set -eu
+bench=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "eddy_bench_echo_test: FAIL: $*" >&2; exit 1; }
+step() { echo "eddy_bench_echo_test: $*"; }
+tiny="--duration=0.1 --warmup=0.02 --sizes=64 --connections=4 --quiet"
+
+step "short echo run"
+"$bench" --backends=epoll --references=ref_epoll,ref_uv,asyncio --workloads='Echo/(protocols|raw)' \
+    --repetitions=2 $tiny --json="$tmp/out.json" >"$tmp/stdout" 2>"$tmp/stderr" \
+  || { cat "$tmp/stdout" "$tmp/stderr" >&2; fail "the short echo run exited $?"; }
+grep -q "raw epoll (C)" "$tmp/stdout" || { cat "$tmp/stdout" >&2; fail "no raw epoll row in the echo table"; }
+grep -q "64 B × 4 conn" "$tmp/stdout" || { cat "$tmp/stdout" >&2; fail "no 64 B x 4 block in the echo table"; }
+
+step "echo JSON shape"
+python3 - "$tmp/out.json" <<'PY' || fail "the echo part of the JSON file has the wrong shape"
+import json, sys
+d = json.load(open(sys.argv[1]))
+echo = d["echo"]
+s = echo["settings"]
+assert s["sizes"] == [64] and s["connections"] == [4], s
+assert s["duration_s"] == 0.1 and s["server_cpu"] == 0 and s["load_cpu"] == 1, s
+rows = {r["name"]: r for r in echo["results"]}
+for name in ("Echo/ref_epoll/raw/64/4", "Echo/ref_uv/raw/64/4"):
+    assert name in rows, (name, list(rows))
+for r in echo["results"]:
+    for k in ("workload", "server", "mode", "kind", "label", "size", "connections", "msgs_per_s",
+              "p50_us", "p99_us", "cpu_user_us_per_msg", "cpu_sys_us_per_msg",
+              "cpu_total_us_per_msg", "ratio_to_best_raw_c", "rounds", "error_rounds"):
+        assert k in r, "echo result %s lacks %s" % (r["name"], k)
+    assert r["kind"] in ("eddy", "raw_c", "reference"), r["kind"]
+    assert r["error_rounds"] == 0 and r["echo_errors"] == 0, r
+    assert len(r["rounds"]) == 2, r["rounds"]
+    m = r["msgs_per_s"]
+    assert m["min"] <= m["median"] <= m["max"] and m["median"] > 0, m
+    assert 0 < r["p50_us"]["median"] <= r["p99_us"]["median"], r
+    assert r["cpu_total_us_per_msg"]["median"] > 0, r
+    for rnd in r["rounds"]:
+        for k in ("msgs_per_s", "lat_p50_us", "lat_p99_us", "cpu_total_us_per_msg", "messages",
+                  "server_cpu_s", "errors"):
+            assert k in rnd, "round lacks " + k
+        assert rnd["errors"] == 0 and rnd["connections"] == 4 and rnd["size"] == 64, rnd
+    ratio = r["ratio_to_best_raw_c"]
+    assert ratio["throughput"] > 0 and ratio["cpu_per_msg"] > 0, ratio
+    assert ratio["fastest"] in ("ref_epoll", "ref_uv"), ratio
+best = [r for r in echo["results"] if r["kind"] == "raw_c" and r["ratio_to_best_raw_c"]["throughput"] == 1]
+assert best, "no raw C server has ratio 1"
+assert any(r["kind"] == "eddy" and r["server"] == "epoll" and r["mode"] == "protocols"
+           for r in echo["results"]), "no eddy protocols row on epoll"
+assert any(r["server"] == "asyncio" for r in echo["results"]), "no asyncio row"
+assert not any(r["mode"] == "sockets" for r in echo["results"]), "sockets rows were not asked for"
+assert d["results"] == [], "micro rows ran although --workloads selected only echo"
+PY
+
+step "corrupting server"
+if EDDY_BENCH_ECHO_CORRUPT=ref_epoll "$bench" --backends=epoll --references=ref_epoll \
+    --workloads=Echo/raw --repetitions=1 $tiny --json="$tmp/bad.json" >"$tmp/bad.out" 2>"$tmp/bad.err"; then
+  cat "$tmp/bad.out" >&2
+  fail "a server that corrupts the echo did not fail the run"
+fi
+grep -q "ERROR" "$tmp/bad.out" || { cat "$tmp/bad.out" >&2; fail "the corrupted row is not flagged ERROR"; }
+grep -q "error: Echo/ref_epoll/raw/64/4: .*expected" "$tmp/bad.out" \
+  || { cat "$tmp/bad.out" >&2; fail "the error does not say which byte differed"; }
+python3 - "$tmp/bad.json" <<'PY' || fail "the corrupted run's JSON does not record the errors"
+import json, sys
+r = json.load(open(sys.argv[1]))["echo"]["results"][0]
+assert r["name"] == "Echo/ref_epoll/raw/64/4", r["name"]
+assert r["error_rounds"] == 1 and r["echo_errors"] >= 1 and "expected" in r["error"], r
+assert r["msgs_per_s"] is None and r["rounds"] == [], r
+PY
+
+step "missing Python reference"
+"$bench" --backends=epoll --references=ref_epoll,asyncio,uvloop --workloads=Echo/protocols \
+    --python=/nonexistent/python3 --repetitions=1 $tiny --json="$tmp/skip.json" \
+    >"$tmp/skip.out" 2>"$tmp/skip.err" \
+  || { cat "$tmp/skip.out" "$tmp/skip.err" >&2; fail "a missing Python failed the run"; }
+grep -q "skipped *asyncio *.*/nonexistent/python3" "$tmp/skip.out" \
+  || { cat "$tmp/skip.out" >&2; fail "asyncio is not listed as skipped"; }
+grep -q "skipped *uvloop" "$tmp/skip.out" || { cat "$tmp/skip.out" >&2; fail "uvloop is not listed as skipped"; }
+python3 - "$tmp/skip.json" <<'PY' || fail "the skipped references are not in the JSON file"
+import json, sys
+d = json.load(open(sys.argv[1]))
+names = [k["name"] for k in d["skipped"]]
+assert "asyncio" in names and "uvloop" in names, names
+assert not any(r["server"] in ("asyncio", "uvloop") for r in d["echo"]["results"])
+assert any(r["server"] == "ref_epoll" for r in d["echo"]["results"])
+PY
+
+step "--compare and --plot from a file"
+"$bench" --from="$tmp/out.json" --compare="$tmp/out.json" >"$tmp/cmp.out" \
+  || fail "--compare of a run with itself failed"
+grep -q "0 worse and 0 better" "$tmp/cmp.out" || { cat "$tmp/cmp.out" >&2; fail "a run compared with itself changed"; }
+grep -q "Echo/ref_epoll/raw/64/4 *msgs/s" "$tmp/cmp.out" || { cat "$tmp/cmp.out" >&2; fail "no echo row in the comparison"; }
+"$bench" --from="$tmp/out.json" --plot="$tmp/chart.svg" >"$tmp/plot.out" || fail "--plot failed"
+if command -v gnuplot >/dev/null 2>&1; then
+  grep -q "<svg" "$tmp/chart.svg" || fail "--plot wrote no SVG"
+else
+  grep -q "skipped" "$tmp/plot.out" || fail "--plot without gnuplot was not skipped"
+fi
+
+step "unknown reference"
+if "$bench" --references=no_such_server --workloads=Echo $tiny >"$tmp/ref.out" 2>"$tmp/ref.err"; then
+  fail "an unknown reference was accepted"
+fi
+grep -q "no_such_server" "$tmp/ref.err" || { cat "$tmp/ref.err" >&2; fail "the error does not name the unknown reference"; }
+step "OK"
