@@ -14,42 +14,20 @@
 #include <utility>
 #include <vector>
 
-#include "../tasks/task_fixture.h"
+#include "net_fixture.h"
 
 namespace eddy {
 namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
+using testing::is;
+using testing::raised;
+using testing::spin;
+using testing::wait_until;
+using testing::what;
 
 class DatagramTest : public testing::TaskTest {};
-
-// Waits until pred() holds, polling each millisecond; false after `limit`.
-Coro<bool> wait_until(std::function<bool()> pred, std::chrono::milliseconds limit = 5000ms) {
-  auto tick = 1ms;
-  for (auto waited = 0ms; waited < limit; waited += tick) {
-    if (pred()) co_return true;
-    co_await sleep(tick);
-  }
-  co_return pred();
-}
-
-Coro<> spin(int n) {
-  auto zero = 0ms;
-  for (int i = 0; i < n; ++i) co_await sleep(zero);
-}
-
-template <class E>
-bool is(const std::exception_ptr& e) {
-  if (!e) return false;
-  try {
-    std::rethrow_exception(e);
-  } catch (const E&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
 
 int error_code(const std::exception_ptr& e) {
   try {

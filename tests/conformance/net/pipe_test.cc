@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "../tasks/task_fixture.h"
+#include "net_fixture.h"
 
 namespace eddy {
 namespace {
@@ -25,6 +25,11 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::is;
+using testing::raised;
+using testing::spin;
+using testing::wait_until;
+using testing::what;
 
 // Runs with SIGPIPE at its default (fatal) disposition, so a SIGPIPE the
 // transports let through would kill the test binary.
@@ -41,27 +46,6 @@ class PipeTest : public testing::TaskTest {
  private:
   struct sigaction old_pipe_ = {};
 };
-
-Coro<bool> wait_until(std::function<bool()> pred, std::chrono::milliseconds limit = 5000ms) {
-  auto tick = 1ms;
-  for (auto waited = 0ms; waited < limit; waited += tick) {
-    if (pred()) co_return true;
-    co_await sleep(tick);
-  }
-  co_return pred();
-}
-
-template <class E>
-bool is(const std::exception_ptr& e) {
-  if (!e) return false;
-  try {
-    std::rethrow_exception(e);
-  } catch (const E&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
 
 bool fd_open(int fd) { return ::fcntl(fd, F_GETFD) >= 0; }
 

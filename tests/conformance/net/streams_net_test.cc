@@ -2,8 +2,8 @@
 // start_server and the unix variants on every backend, with asyncio's
 // semantics -- drain and the water marks, half-close, resets, refused
 // connections, the reader's limits over a socket, the client_connected_cb
-// task, 10,000 concurrent connections, and interop with CPython's asyncio
-// (/usr/bin/python3) in both directions.
+// task. The 10,000-connection test is streams_scale_test.cc, the CPython
+// interop tests interop_test.cc.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -25,68 +25,23 @@
 #include <variant>
 #include <vector>
 
-#include "../tasks/task_fixture.h"
+#include "net_fixture.h"
 
 namespace eddy {
 namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
+using testing::is;
+using testing::kHost;
+using testing::pattern;
+using testing::port_of;
+using testing::raised;
+using testing::spin;
+using testing::wait_until;
+using testing::what;
 
 class StreamsNetTest : public testing::TaskTest {};
-
-const std::string kHost = "127.0.0.1";
-
-// Waits until pred() holds, polling each millisecond; false after `limit`.
-Coro<bool> wait_until(std::function<bool()> pred, std::chrono::milliseconds limit = 5000ms) {
-  auto tick = 1ms;
-  for (auto waited = 0ms; waited < limit; waited += tick) {
-    if (pred()) co_return true;
-    co_await sleep(tick);
-  }
-  co_return pred();
-}
-
-std::string what(const std::exception_ptr& e) {
-  if (!e) return "null";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  }
-}
-
-template <class E>
-bool is(const std::exception_ptr& e) {
-  if (!e) return false;
-  try {
-    std::rethrow_exception(e);
-  } catch (const E&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
-// Awaits `aw` and returns what it raised (null if it returned).
-template <class A>
-Coro<std::exception_ptr> raised(A aw) {
-  try {
-    co_await std::move(aw);
-  } catch (...) {
-    co_return std::current_exception();
-  }
-  co_return nullptr;
-}
-
-// n bytes of a pattern that differs per seed and per offset.
-std::string pattern(size_t n, size_t seed, size_t offset = 0) {
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(((offset + i) * 31 + seed * 7) % 251);
-  return s;
-}
-
-uint16_t port_of(const Server& server) { return server.sockets().at(0).port(); }
 
 // ---- Server callbacks ----
 
@@ -592,12 +547,12 @@ TEST_P(StreamsNetTest, ReaderLimitsAndIncompleteReadsOverASocket) {
 
 // ---- The client_connected_cb task ----
 
-Coro<> failing_handler(StreamReader r, StreamWriter w) {
+Coro<> failing_handler(StreamReader r, StreamWriter /*w*/) {
   co_await r.readline();
   throw ValueError("handler failed");
 }
 
-Coro<> blocked_handler(StreamReader r, StreamWriter w, Seen* seen) {
+Coro<> blocked_handler(StreamReader r, StreamWriter /*w*/, Seen* seen) {
   seen->task = current_task();
   seen->go.set();
   co_await r.read();
@@ -764,333 +719,6 @@ TEST_P(StreamsNetTest, ClosingTheLoopWithOpenStreamsReleasesThem) {
   (void)seen.writers[0].get_extra_info("peername");
   seen.writers.clear();
   seen.readers.clear();
-}
-
-// ---- 10,000 concurrent connections ----
-
-constexpr int kConnections = 10000;
-
-// The server, in a child process (one process cannot hold both ends of
-// 10,000 connections under a 20,000-descriptor limit).
-struct ChildServer {
-  int target = 0;
-  int active = 0;
-  int peak = 0;
-  int served = 0;
-  int bad = 0;
-  Event done;
-};
-
-Coro<> counting_echo(StreamReader r, StreamWriter w, ChildServer* s) {
-  s->peak = std::max(s->peak, ++s->active);
-  try {
-    for (;;) {
-      std::string data = co_await r.read(65536);
-      if (data.empty()) break;
-      w.write(data);
-      co_await w.drain();
-    }
-  } catch (...) {
-    ++s->bad;
-  }
-  w.close();
-  --s->active;
-  if (++s->served == s->target) s->done.set();
-}
-
-void on_parent_gone(ChildServer* s) { s->done.set(); }
-
-Coro<int> child_server_main(int report_fd, int control_fd, int target) {
-  ChildServer s;
-  s.target = target;
-  ServerOptions o;
-  o.backlog = 4096;
-  auto cb = [&s](StreamReader r, StreamWriter w) { return counting_echo(r, w, &s); };
-  Server server = co_await start_server(cb, kHost, 0, o);
-  std::string port = std::to_string(port_of(server)) + "\n";
-  if (::write(report_fd, port.data(), port.size()) < 0) co_return 2;
-  EventLoop& loop = get_running_loop();
-  loop.add_reader(control_fd, [&s] { on_parent_gone(&s); });  // EOF: the parent gave up
-  try {
-    co_await wait_for(s.done.wait(), 120s);
-  } catch (const TimeoutError&) {
-  }
-  loop.remove_reader(control_fd);
-  server.close();
-  std::string stats =
-      std::to_string(s.served) + " " + std::to_string(s.peak) + " " + std::to_string(s.bad) + "\n";
-  if (::write(report_fd, stats.data(), stats.size()) < 0) co_return 2;
-  co_return 0;
-}
-
-struct Fleet {
-  uint16_t port = 0;
-  int n = 0;
-  int settled = 0;  // connected or failed
-  int connected = 0;
-  int ok = 0;
-  std::vector<std::string> errors;
-  Semaphore connecting{512};
-  Event all_connected;
-};
-
-std::string message_for(int i) {
-  return "connection " + std::to_string(i) + " " + pattern(64 + static_cast<size_t>(i % 200), i);
-}
-
-void settle_one(Fleet* f) {
-  if (++f->settled == f->n) f->all_connected.set();
-}
-
-Coro<> fleet_client(Fleet* f, int i) {
-  StreamReader r;
-  StreamWriter w;
-  try {
-    auto slot = co_await f->connecting.scoped();
-    auto made = co_await open_connection(kHost, f->port);
-    r = made.first;
-    w = made.second;
-  } catch (const std::exception& e) {
-    if (f->errors.size() < 10) f->errors.push_back(std::string("connect: ") + e.what());
-    settle_one(f);
-    co_return;
-  }
-  ++f->connected;
-  settle_one(f);
-  // Every connection is open at once before any of them talks.
-  co_await f->all_connected.wait();
-  try {
-    std::string msg = message_for(i);
-    w.write(msg);
-    co_await w.drain();
-    w.write_eof();
-    std::string back = co_await r.read();
-    if (back == msg) {
-      ++f->ok;
-    } else if (f->errors.size() < 10) {
-      f->errors.push_back("connection " + std::to_string(i) + ": wrong echo");
-    }
-  } catch (const std::exception& e) {
-    if (f->errors.size() < 10) f->errors.push_back(std::string("echo: ") + e.what());
-  }
-  w.close();
-  co_await w.wait_closed();
-}
-
-Coro<> run_fleet(Fleet* f) {
-  std::vector<Task<>> clients;
-  clients.reserve(static_cast<size_t>(f->n));
-  for (int i = 0; i < f->n; ++i) clients.push_back(create_task(fleet_client(f, i)));
-  for (auto& c : clients) co_await c;
-}
-
-std::string read_line_blocking(int fd) {
-  std::string line;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n') line += c;
-  return line;
-}
-
-TEST_P(StreamsNetTest, TenThousandConcurrentConnectionsEchoEveryByte) {
-  rlimit rl;
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &rl), 0);
-  if (rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &rl), 0);
-  }
-  if (rl.rlim_cur < static_cast<rlim_t>(kConnections) + 100) {
-    GTEST_SKIP() << "RLIMIT_NOFILE " << rl.rlim_cur << " is too low for " << kConnections;
-  }
-  int report[2], control[2];
-  ASSERT_EQ(::pipe2(report, O_CLOEXEC), 0);
-  ASSERT_EQ(::pipe2(control, O_CLOEXEC), 0);
-  auto start = std::chrono::steady_clock::now();
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::close(report[0]);
-    ::close(control[1]);
-    int rc = 3;
-    try {
-      rc = eddy::run(child_server_main(report[1], control[0], kConnections), run_options());
-    } catch (...) {
-    }
-    ::_exit(rc);
-  }
-  ::close(report[1]);
-  ::close(control[0]);
-  Fleet f;
-  f.n = kConnections;
-  std::string port = read_line_blocking(report[0]);
-  if (!port.empty()) {
-    f.port = static_cast<uint16_t>(std::stoi(port));
-    run_coro(run_fleet(&f));
-  }
-  ::close(control[1]);  // the child stops waiting if it has not yet
-  std::string stats = read_line_blocking(report[0]);
-  ::close(report[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "server child status " << status;
-  ASSERT_FALSE(port.empty()) << "the server child did not start";
-  EXPECT_EQ(f.connected, kConnections);
-  EXPECT_EQ(f.ok, kConnections);
-  EXPECT_TRUE(f.errors.empty()) << f.errors.at(0);
-  int served = -1, peak = -1, bad = -1;
-  std::sscanf(stats.c_str(), "%d %d %d", &served, &peak, &bad);
-  EXPECT_EQ(served, kConnections);
-  EXPECT_EQ(peak, kConnections) << "every connection must be open at once";
-  EXPECT_EQ(bad, 0);
-  RecordProperty("seconds", std::to_string(seconds));
-  std::printf("[   INFO   ] %d concurrent connections on %s: %.2f s\n", kConnections,
-              GetParam().c_str(), seconds);
-}
-
-// ---- Interop with CPython's asyncio ----
-
-const char* const kPython = "/usr/bin/python3";
-
-// An asyncio client: sends blocks of every size, checks each echo, then
-// half-closes and expects EOF.
-const char kPythonClient[] = R"PY(
-import asyncio, sys
-
-def block(n, seed):
-    return bytes(((i * 31) + seed * 7) % 251 for i in range(n))
-
-SIZES = [1, 2, 100, 4096, 65535, 65536, 65537, 1 << 20]
-
-async def main(port):
-    r, w = await asyncio.open_connection('127.0.0.1', port)
-    for seed, n in enumerate(SIZES):
-        data = block(n, seed)
-        w.write(data)
-        await w.drain()
-        back = await r.readexactly(n)
-        if back != data:
-            sys.exit('echo mismatch in block %d' % seed)
-    w.write_eof()
-    rest = await r.read()
-    if rest:
-        sys.exit('unexpected bytes after EOF')
-    w.close()
-    await w.wait_closed()
-    print('ok', sum(SIZES))
-
-asyncio.run(main(int(sys.argv[1])))
-)PY";
-
-// Echoes and records everything the client sends.
-Coro<> recording_echo(StreamReader r, StreamWriter w, Seen* seen) {
-  for (;;) {
-    std::string data = co_await r.read(65536);
-    if (data.empty()) break;
-    seen->data += data;
-    w.write(data);
-    co_await w.drain();
-  }
-  w.close();
-  co_await w.wait_closed();
-  seen->done.set();
-}
-
-Coro<> python_client_eddy_server() {
-  Seen seen;
-  auto cb = [&seen](StreamReader r, StreamWriter w) { return recording_echo(r, w, &seen); };
-  Server server = co_await start_server(cb, kHost, 0);
-  SubprocessOptions o;
-  o.std_out = PIPE;
-  o.std_err = PIPE;
-  std::string program = kPython;
-  std::vector<std::string> args = {"-c", kPythonClient, std::to_string(port_of(server))};
-  Process proc = co_await create_subprocess_exec(program, args, o);
-  auto [out, err] = co_await wait_for(proc.communicate(), 60s);
-  int rc = co_await proc.wait();
-  EXPECT_EQ(rc, 0) << err;
-  const size_t sizes[] = {1, 2, 100, 4096, 65535, 65536, 65537, 1 << 20};
-  std::string expected;
-  size_t total = 0;
-  for (size_t seed = 0; seed < std::size(sizes); ++seed) {
-    expected += pattern(sizes[seed], seed);
-    total += sizes[seed];
-  }
-  EXPECT_EQ(out, "ok " + std::to_string(total) + "\n") << err;
-  co_await wait_for(seen.done.wait(), 10s);
-  EXPECT_EQ(seen.data.size(), expected.size());
-  EXPECT_TRUE(seen.data == expected) << "the server received other bytes";
-  server.close();
-  co_await server.wait_closed();
-}
-
-TEST_P(StreamsNetTest, InteropPythonAsyncioClientEddyServer) {
-  if (::access(kPython, X_OK) != 0) GTEST_SKIP() << "no " << kPython;
-  run_coro(python_client_eddy_server());
-}
-
-// An asyncio server: reads one connection to EOF and answers with the
-// length (8 bytes, big-endian) and the data reversed.
-const char kPythonServer[] = R"PY(
-import asyncio
-
-async def main():
-    done = asyncio.Event()
-
-    async def handle(r, w):
-        data = await r.read()
-        w.write(len(data).to_bytes(8, 'big'))
-        w.write(data[::-1])
-        await w.drain()
-        w.close()
-        await w.wait_closed()
-        done.set()
-
-    srv = await asyncio.start_server(handle, '127.0.0.1', 0)
-    print(srv.sockets[0].getsockname()[1], flush=True)
-    await asyncio.wait_for(done.wait(), 60)
-    srv.close()
-    await srv.wait_closed()
-    print('served', flush=True)
-
-asyncio.run(main())
-)PY";
-
-Coro<> eddy_client_python_server() {
-  SubprocessOptions o;
-  o.std_out = PIPE;
-  std::string program = kPython;
-  std::vector<std::string> args = {"-c", kPythonServer};
-  Process proc = co_await create_subprocess_exec(program, args, o);
-  StreamReader out = proc.std_out();
-  std::string port = co_await wait_for(out.readline(), 30s);
-  EXPECT_FALSE(port.empty());
-  if (port.empty()) co_return;
-  auto [r, w] = co_await open_connection(kHost, static_cast<uint16_t>(std::stoi(port)));
-  const size_t total = 3u << 20;
-  const size_t chunk = 100000;
-  for (size_t at = 0; at < total; at += chunk) {
-    w.write(pattern(std::min(chunk, total - at), 13, at));
-    co_await w.drain();
-  }
-  w.write_eof();
-  std::string header = co_await r.readexactly(8);
-  uint64_t n = 0;
-  for (unsigned char c : header) n = (n << 8) | c;
-  EXPECT_EQ(n, total);
-  std::string body = co_await r.readexactly(static_cast<std::ptrdiff_t>(n));
-  std::string expected = pattern(total, 13);
-  std::reverse(expected.begin(), expected.end());
-  EXPECT_TRUE(body == expected) << "the reversed echo differs";
-  EXPECT_EQ(co_await r.read(), "");
-  w.close();
-  co_await w.wait_closed();
-  EXPECT_EQ(co_await wait_for(out.readline(), 30s), "served\n");
-  EXPECT_EQ(co_await wait_for(proc.wait(), 30s), 0);
-}
-
-TEST_P(StreamsNetTest, InteropEddyClientPythonAsyncioServer) {
-  if (::access(kPython, X_OK) != 0) GTEST_SKIP() << "no " << kPython;
-  run_coro(eddy_client_python_server());
 }
 
 EDDY_INSTANTIATE_TASK_SUITE(StreamsNetTest);

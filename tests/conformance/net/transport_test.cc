@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "../tasks/task_fixture.h"
+#include "net_fixture.h"
 
 namespace eddy {
 namespace {
@@ -23,39 +23,13 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::is;
+using testing::raised;
+using testing::spin;
+using testing::wait_until;
+using testing::what;
 
 class TransportTest : public testing::TaskTest {};
-
-// Waits until pred() holds, polling each millisecond; false after `limit`.
-Coro<bool> wait_until(std::function<bool()> pred, std::chrono::milliseconds limit = 5000ms) {
-  auto tick = 1ms;
-  for (auto waited = 0ms; waited < limit; waited += tick) {
-    if (pred()) co_return true;
-    co_await sleep(tick);
-  }
-  co_return pred();
-}
-
-std::string what(const std::exception_ptr& e) {
-  if (!e) return "null";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    return x.what();
-  }
-}
-
-template <class E>
-bool is(const std::exception_ptr& e) {
-  if (!e) return false;
-  try {
-    std::rethrow_exception(e);
-  } catch (const E&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
 
 // A protocol that records every callback, optionally echoing.
 struct Recorder : Protocol {
@@ -644,7 +618,9 @@ Coro<> emfile(Made* made, std::vector<std::string>* messages) {
   bool reported = co_await wait_until([&] { return !msgs->empty(); }, 2000ms);
   ::setrlimit(RLIMIT_NOFILE, &old);
   EXPECT_TRUE(reported);
-  if (reported) EXPECT_EQ(messages->at(0), "socket.accept() out of system resource");
+  if (reported) {
+    EXPECT_EQ(messages->at(0), "socket.accept() out of system resource");
+  }
   // With descriptors back, the server takes every waiting client (after its
   // one-second pause) and echoes.
   for (int i = 0; i < kClients; ++i) {
