@@ -95,4 +95,15 @@ absl::Status status_from_code(int32_t code, const char* context) {
   }
 }
 
+bool is_cancelled_error(const std::exception_ptr& e) {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const CancelledError&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 }  // namespace eddy

@@ -10,28 +10,27 @@
 namespace eddy::detail {
 namespace {
 
-EDDY_FAST_TLS thread_local Driver* t_driver = nullptr;
+EDDY_FAST_TLS thread_local Driver t_driver;
 
 }  // namespace
 
-Driver* current_driver() { return t_driver; }
-void set_current_driver(Driver* d) { t_driver = d; }
+Driver current_driver() { return t_driver; }
+void set_current_driver(Driver d) { t_driver = d; }
 
 namespace {
-void wake_task(void* ctx, FutureBase&, uintptr_t) {
-  // Not used through run_callback: task waiters are woken directly.
-  (void)ctx;
-}
+// Marks a task waiter: run_callback wakes the task directly, and the entry
+// holds a reference on the task.
+constexpr DoneCallbackOps kTaskWaiter{[](void*, FutureBase&, uintptr_t) {}, nullptr};
 }  // namespace
 
 FutureBase::FutureBase(EventLoop* loop) : loop_(loop) {}
 
 FutureBase::~FutureBase() {
   for (DoneCallback& cb : callbacks_) {
-    if (cb.tag == 1 && cb.fn == &wake_task) {
-      static_cast<TaskCore*>(cb.ctx)->future()->release();  // a task that waited in vain
-    } else if (cb.destroy) {
-      cb.destroy(cb.ctx);
+    if (cb.ops == &kTaskWaiter) {
+      static_cast<TaskCore*>(cb.ctx)->release();  // a task that waited in vain
+    } else if (cb.ops->destroy) {
+      cb.ops->destroy(cb.ctx);
     }
   }
   report_unretrieved();
@@ -68,16 +67,35 @@ void FutureBase::check_pending(const char* what) const {
   if (state_ != State::kPending) throw InvalidStateError(absl::StrFormat("%s: invalid state (%s)", what, describe()));
 }
 
-const std::string& FutureBase::cancel_message() const {
-  static const std::string* const kEmpty = new std::string;
-  return cancel_message_ ? *cancel_message_ : *kEmpty;
+void FutureBase::check_settable(const char* what) const {
+  if (is_task_) throw RuntimeError(absl::StrFormat("Task does not support %s operation", what));
+  check_pending(what);
+}
+
+std::string FutureBase::cancel_message() const {
+  if (state_ != State::kCancelled || !exception_) return {};
+  try {
+    std::rethrow_exception(exception_);
+  } catch (const CancelledError& e) {
+    return e.message();
+  } catch (...) {
+    return {};
+  }
+}
+
+std::exception_ptr FutureBase::cancelled_error() const {
+  return exception_ ? exception_ : std::make_exception_ptr(CancelledError());
 }
 
 bool FutureBase::cancel(std::string msg) {
   if (state_ != State::kPending) return false;
-  if (!msg.empty()) cancel_message_ = std::make_unique<std::string>(std::move(msg));
-  finish(State::kCancelled);
+  finish_cancelled(msg.empty() ? nullptr : std::make_exception_ptr(CancelledError(std::move(msg))));
   return true;
+}
+
+void FutureBase::finish_cancelled(std::exception_ptr error) {
+  exception_ = std::move(error);
+  finish(State::kCancelled);
 }
 
 void FutureBase::check_result() {
@@ -85,7 +103,8 @@ void FutureBase::check_result() {
     case State::kPending:
       throw InvalidStateError("Result is not set.");
     case State::kCancelled:
-      throw CancelledError(cancel_message());
+      if (exception_) std::rethrow_exception(exception_);
+      throw CancelledError();
     case State::kFinished:
       retrieved_ = true;
       if (exception_) std::rethrow_exception(exception_);
@@ -94,13 +113,13 @@ void FutureBase::check_result() {
 
 std::exception_ptr FutureBase::exception() {
   if (state_ == State::kPending) throw InvalidStateError("Exception is not set.");
-  if (state_ == State::kCancelled) throw CancelledError(cancel_message());
+  if (state_ == State::kCancelled) std::rethrow_exception(cancelled_error());
   retrieved_ = true;
   return exception_;
 }
 
 void FutureBase::set_exception(std::exception_ptr e) {
-  check_pending("set_exception");
+  check_settable("set_exception");
   if (!e) throw ValueError("set_exception needs an exception");
   try {
     std::rethrow_exception(e);
@@ -114,9 +133,8 @@ void FutureBase::set_exception(std::exception_ptr e) {
   finish(State::kFinished);
 }
 
-uint64_t FutureBase::add_callback(void (*fn)(void*, FutureBase&, uintptr_t), void* ctx,
-                                  uintptr_t tag, void (*destroy)(void*)) {
-  DoneCallback cb{fn, ctx, destroy, static_cast<uint32_t>(tag), next_callback_id_++};
+uint64_t FutureBase::add_callback(const DoneCallbackOps* ops, void* ctx, uintptr_t tag) {
+  DoneCallback cb{ops, ctx, static_cast<uint32_t>(tag), next_callback_id_++};
   if (state_ != State::kPending) {
     run_callback(this, cb);
   } else {
@@ -129,7 +147,7 @@ size_t FutureBase::remove_callback(uint64_t id) {
   size_t n = 0;
   for (size_t i = 0; i < callbacks_.size();) {
     if (callbacks_[i].id == id) {
-      if (callbacks_[i].destroy) callbacks_[i].destroy(callbacks_[i].ctx);
+      if (callbacks_[i].ops->destroy) callbacks_[i].ops->destroy(callbacks_[i].ctx);
       callbacks_.erase(callbacks_.begin() + static_cast<ptrdiff_t>(i));
       ++n;
     } else {
@@ -142,16 +160,15 @@ size_t FutureBase::remove_callback(uint64_t id) {
 
 
 void FutureBase::add_task_waiter(TaskCore* task) {
-  // tag 1 marks a task waiter; it holds a reference on the task's future.
-  task->future()->add_ref();
-  callbacks_.push_back(DoneCallback{&wake_task, task, nullptr, 1, next_callback_id_++});
+  task->add_ref();
+  callbacks_.push_back(DoneCallback{&kTaskWaiter, task, 0, next_callback_id_++});
 }
 
 void FutureBase::remove_task_waiter(TaskCore* task) {
   for (size_t i = 0; i < callbacks_.size(); ++i) {
-    if (callbacks_[i].tag == 1 && callbacks_[i].ctx == task) {
+    if (callbacks_[i].ops == &kTaskWaiter && callbacks_[i].ctx == task) {
       callbacks_.erase(callbacks_.begin() + static_cast<ptrdiff_t>(i));
-      task->future()->release();
+      task->release();
       return;
     }
   }
@@ -159,21 +176,21 @@ void FutureBase::remove_task_waiter(TaskCore* task) {
 
 void FutureBase::run_callback(FutureBase* f, DoneCallback cb) {
   EventLoop& loop = *f->loop_;
-  if (cb.tag == 1 && cb.fn == &wake_task) {
+  if (cb.ops == &kTaskWaiter) {
     auto* task = static_cast<TaskCore*>(cb.ctx);
-    if (!loop.is_closed()) task->schedule();
-    task->future()->release();
+    task->wake();
+    task->release();
     return;
   }
   if (loop.is_closed()) {
-    if (cb.destroy) cb.destroy(cb.ctx);
+    if (cb.ops->destroy) cb.ops->destroy(cb.ctx);
     return;
   }
   f->add_ref();
   loop.call_soon([f, cb] {
     Ref<FutureBase> keep(f);
     f->release();  // the reference moved into `keep`
-    cb.fn(cb.ctx, *f, cb.tag);
+    cb.ops->fn(cb.ctx, *f, cb.tag);
   });
 }
 
@@ -184,6 +201,14 @@ void FutureBase::finish(State s) {
     // The common case (one awaiting task): no second vector.
     DoneCallback cb = callbacks_[0];
     callbacks_.clear();
+    if (cb.ops == &kTaskWaiter) {
+      // Only schedules the task: nothing runs that could drop this future,
+      // so no reference is taken around it.
+      auto* task = static_cast<TaskCore*>(cb.ctx);
+      task->wake();
+      task->release();
+      return;
+    }
     Ref<FutureBase> keep(this);
     run_callback(this, cb);
     return;
@@ -199,11 +224,11 @@ void FutureBase::finish(State s) {
 // ---- Awaiting ----
 
 void FutureAwaiterBase::await_suspend(std::coroutine_handle<> h) {
-  Driver* d = current_driver();
+  Driver d = current_driver();
   if (!d) throw RuntimeError("a future was awaited outside a task");
-  d->resume_point_ = h;
-  if (TaskCore* t = d->as_task()) {
-    if (&t->future()->loop() != &f_->loop()) {
+  d.set_resume_point(h);
+  if (TaskCore* t = d.as_task()) {
+    if (&t->loop() != &f_->loop()) {
       throw RuntimeError("Task got Future attached to a different loop");
     }
     f_->add_task_waiter(t);
@@ -217,7 +242,7 @@ void FutureAwaiterBase::resume_checks() {
     if (!f_->done()) f_->remove_task_waiter(waiting_task_);  // woken by a cancel instead
     waiting_task_->fut_waiter_ = nullptr;
   }
-  if (Driver* d = current_driver()) d->rethrow_injected();
+  current_driver().rethrow_injected();
   if (!f_->done()) throw RuntimeError("await wasn't used with future");
 }
 

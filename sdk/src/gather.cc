@@ -10,9 +10,10 @@ void GatherCore::start(FutureBase* self) {
   }
   for (size_t i = 0; i < children_.size(); ++i) {
     self->add_ref();  // each pending child callback keeps the gather alive
-    children_[i]->add_callback(&GatherCore::on_child_done, this, i, [](void* ctx) {
-      static_cast<GatherCore*>(ctx)->self_->release();
-    });
+    static constexpr DoneCallbackOps kOps{
+        &GatherCore::on_child_done,
+        [](void* ctx) { static_cast<GatherCore*>(ctx)->self_->release(); }};
+    children_[i]->add_callback(&kOps, this, i);
   }
 }
 

@@ -76,10 +76,9 @@ bool WaiterList::any_live() const {
 }
 
 EventLoop* waiting_loop(EventLoop*& bound, const char* what) {
-  Driver* d = current_driver();
-  TaskCore* t = d ? d->as_task() : nullptr;
+  TaskCore* t = current_driver().as_task();
   if (!t) return bound;
-  EventLoop* loop = t->loop();
+  EventLoop* loop = &t->loop();
   if (!bound) {
     bound = loop;
   } else if (bound != loop) {

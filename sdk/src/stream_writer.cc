@@ -9,6 +9,7 @@
 #include <chrono>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -16,13 +17,16 @@
 #include "eddy/exceptions.h"
 #include "eddy/task.h"
 #include "eddy/tasks.h"
+#include "stream_internal.h"
 
 namespace eddy {
 namespace detail {
 
 // asyncio's StreamReaderProtocol (with FlowControlMixin). It is also the
 // ReadFlowControl the reader pauses and resumes, forwarding to the
-// transport.
+// transport. Without a reader it serves a writer alone (asyncio's
+// StreamWriter with reader=None, as a subprocess's stdin): flow control for
+// drain() and the close waiter for wait_closed().
 //
 // Ownership: the transport owns the protocol (until it is destroyed), a
 // writer owns both; the protocol only observes the transport (weak), so
@@ -33,17 +37,19 @@ class StreamProtocol final : public Protocol,
                              public ReadFlowControl,
                              public std::enable_shared_from_this<StreamProtocol> {
  public:
-  StreamProtocol(StreamReader reader, std::shared_ptr<const ClientConnected> cb)
+  StreamProtocol(std::optional<StreamReader> reader, std::shared_ptr<const ClientConnected> cb)
       : reader_(std::move(reader)), cb_(std::move(cb)) {}
   ~StreamProtocol() override {
-    if (registered_) reader_.set_transport(nullptr);
+    if (registered_) reader_->set_transport(nullptr);
   }
 
   // ---- Protocol ----
   void connection_made(Transport& transport) override;
-  void data_received(std::string_view data) override { reader_.feed_data(data); }
+  void data_received(std::string_view data) override {
+    if (reader_) reader_->feed_data(data);
+  }
   bool eof_received() override {
-    reader_.feed_eof();
+    if (reader_) reader_->feed_eof();
     // Keep the transport open: the writer may still write (half-close).
     // asyncio returns false only over SSL, which eddy streams do not do.
     return true;
@@ -69,7 +75,7 @@ class StreamProtocol final : public Protocol,
   // The loop waiters park on: the transport's, once connected.
   EventLoop*& bound_loop() { return loop_; }
 
-  StreamReader reader_;
+  std::optional<StreamReader> reader_;  // none: a writer alone
   std::weak_ptr<Transport> transport_;
   std::shared_ptr<const ClientConnected> cb_;  // server side only, until used
   EventLoop* loop_ = nullptr;
@@ -106,15 +112,17 @@ void StreamProtocol::connection_made(Transport& transport) {
   std::shared_ptr<Transport> t = transport.shared();
   transport_ = t;
   loop_ = &t->get_loop();
-  reader_.set_transport(this);
-  registered_ = true;
+  if (reader_) {
+    reader_->set_transport(this);
+    registered_ = true;
+  }
   if (!cb_) return;
   // A server's connection: hand the streams to the callback, as a task if
   // it is a coroutine.
   std::shared_ptr<const ClientConnected> cb = std::move(cb_);
   Coro<void> coro;
   try {
-    coro = (*cb)(reader_, StreamAccess::make(t, shared_from_this()));
+    coro = (*cb)(*reader_, StreamAccess::make(t, shared_from_this()));
   } catch (...) {
     // asyncio lets this escape connection_made (the loop reports it and
     // the connection stays open, unserved); eddy reports it as it does a
@@ -138,10 +146,10 @@ void StreamProtocol::connection_made(Transport& transport) {
 }
 
 void StreamProtocol::connection_lost(std::exception_ptr exc) {
-  if (exc) {
-    reader_.set_exception(exc);
-  } else {
-    reader_.feed_eof();
+  if (reader_ && exc) {
+    reader_->set_exception(exc);
+  } else if (reader_) {
+    reader_->feed_eof();
   }
   if (!closed_) {
     closed_ = true;
@@ -163,10 +171,23 @@ void StreamProtocol::connection_lost(std::exception_ptr exc) {
     }
   }
   if (registered_) {
-    reader_.set_transport(nullptr);
+    reader_->set_transport(nullptr);
     registered_ = false;
   }
   transport_.reset();
+}
+
+// ---- Writers over transports made elsewhere (stream_internal.h) ----
+
+std::shared_ptr<Protocol> make_stream_protocol(std::optional<StreamReader> reader) {
+  return std::make_shared<StreamProtocol>(std::move(reader), nullptr);
+}
+
+StreamWriter make_stream_writer(std::shared_ptr<Transport> transport,
+                                std::shared_ptr<Protocol> protocol) {
+  auto stream = std::dynamic_pointer_cast<StreamProtocol>(std::move(protocol));
+  if (!stream) throw TypeError("make_stream_writer: not a protocol of make_stream_protocol()");
+  return StreamAccess::make(std::move(transport), std::move(stream));
 }
 
 // ---- drain() ----
@@ -192,7 +213,9 @@ Coro<void> drain_after_yield(StreamWriter w) {
 bool StreamDrain::await_ready() {
   StreamProtocol& p = StreamAccess::protocol(*writer_);
   if (!after_yield_) {
-    if (std::exception_ptr exc = p.reader_.exception()) std::rethrow_exception(exc);
+    if (p.reader_) {
+      if (std::exception_ptr exc = p.reader_->exception()) std::rethrow_exception(exc);
+    }
     if (StreamAccess::transport(*writer_).is_closing()) {
       slow_ = drain_after_yield(*writer_);
       return false;

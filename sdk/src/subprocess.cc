@@ -29,17 +29,19 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <thread>
 
 #include "absl/strings/str_format.h"
 #include "eddy/exceptions.h"
+#include "eddy/executor.h"  // LoopGuard
 #include "eddy/gather.h"
 #include "eddy/log.h"
 #include "eddy/streams.h"
 #include "eddy/task.h"
 #include "net/pipe_transport.h"
-#include "subprocess_pipes.h"
+#include "stream_internal.h"
 
 extern char** environ;
 
@@ -374,7 +376,7 @@ class ProcessState : public std::enable_shared_from_this<ProcessState> {
     // once its buffer is flushed, the readers at once (their readers see
     // EOF). Once the loop is closed the transports have let go already.
     if (guard_->loop && !loop_->is_closed()) {
-      for (const std::shared_ptr<Transport>& t : {stdin_transport_, stdout_transport_,
+      for (const std::shared_ptr<Transport>& t : {stdin_.transport(), stdout_transport_,
                                                   stderr_transport_}) {
         if (t) t->close();
       }
@@ -474,9 +476,9 @@ class ProcessState : public std::enable_shared_from_this<ProcessState> {
   bool threaded_ = false;
   std::optional<int> returncode_;
   std::vector<Future<int>> waiters_;
-  PipeWriter stdin_;
+  StreamWriter stdin_;  // empty unless a pipe
   std::optional<StreamReader> stdout_, stderr_;
-  std::shared_ptr<Transport> stdin_transport_, stdout_transport_, stderr_transport_;
+  std::shared_ptr<Transport> stdout_transport_, stderr_transport_;
 };
 
 namespace {
@@ -490,11 +492,13 @@ Coro<int> process_wait(std::shared_ptr<ProcessState> s) {
   co_return rc;
 }
 
-Coro<> feed_stdin(PipeWriter w, std::string input) {
+// asyncio's Process._feed_stdin.
+Coro<> feed_stdin(StreamWriter w, std::string input) {
   if (!w) co_return;
   try {
     w.write(input);
-    co_await w.drain();
+    detail::StreamDrain drained = w.drain();
+    co_await drained;
   } catch (const BrokenPipeError&) {
     // The child does not read its input: not an error for communicate().
   } catch (const ConnectionResetError&) {
@@ -527,28 +531,41 @@ Coro<Process> start(std::vector<std::string> argv, SubprocessOptions options) {
   auto s = std::make_shared<ProcessState>(loop, sp.pid);
   // From here the state owns the child: should anything below throw, its
   // destructor kills and reaps it.
-  if (sp.in >= 0) s->stdin_ = PipeWriter(std::make_shared<PipeWriterState>(loop, sp.in));
-  // The readers' pipes, as asyncio's connect_read_pipe: connection_made
-  // (which registers the reader for flow control) has run when the
-  // Process is returned.
-  Future<> connected[2];
-  for (int i = 0; i < 2; ++i) {
-    int fd = i == 0 ? sp.out : sp.err;
-    if (fd < 0) continue;
-    StreamReader reader(options.limit);
-    auto protocol = std::make_shared<SubprocessReadProtocol>(reader);
-    std::shared_ptr<ReadPipeTransport> t;
+  // The pipes, as asyncio's connect_write_pipe / connect_read_pipe:
+  // connection_made (which registers a reader for flow control) has run
+  // when the Process is returned.
+  const int fds[3] = {sp.in, sp.out, sp.err};
+  Future<> connected[3];
+  for (int i = 0; i < 3; ++i) {
+    if (fds[i] < 0) continue;
+    std::optional<StreamReader> reader;
+    std::shared_ptr<Protocol> protocol;
+    std::shared_ptr<PipeTransport> t;
     try {
-      t = std::make_shared<ReadPipeTransport>(loop, fd, protocol);
+      if (i == 0) {
+        // stdin: a StreamWriter without a reader, as asyncio's.
+        protocol = make_stream_protocol(std::nullopt);
+        t = std::make_shared<WritePipeTransport>(loop, fds[i], protocol, /*is_socket=*/false);
+      } else {
+        reader.emplace(options.limit);
+        protocol = std::make_shared<SubprocessReadProtocol>(*reader);
+        t = std::make_shared<ReadPipeTransport>(loop, fds[i], protocol);
+      }
     } catch (...) {
-      ::close(fd);
-      if (i == 0 && sp.err >= 0) ::close(sp.err);
+      // This descriptor and the ones not yet handed to a transport.
+      for (int j = i; j < 3; ++j) {
+        if (fds[j] >= 0) ::close(fds[j]);
+      }
       throw;
     }
     connected[i] = Future<>(loop);
     t->start(connected[i]);
-    (i == 0 ? s->stdout_ : s->stderr_) = std::move(reader);
-    (i == 0 ? s->stdout_transport_ : s->stderr_transport_) = std::move(t);
+    if (i == 0) {
+      s->stdin_ = make_stream_writer(std::move(t), std::move(protocol));
+    } else {
+      (i == 1 ? s->stdout_ : s->stderr_) = std::move(reader);
+      (i == 1 ? s->stdout_transport_ : s->stderr_transport_) = std::move(t);
+    }
   }
   s->watch();
   for (Future<>& f : connected) {
@@ -562,7 +579,10 @@ Coro<Process> start(std::vector<std::string> argv, SubprocessOptions options) {
 
 int Process::pid() const { return s_->child_->pid; }
 std::optional<int> Process::returncode() const { return s_->returncode_; }
-PipeWriter Process::std_in() const { return s_->stdin_; }
+StreamWriter Process::std_in() const {
+  if (!s_->stdin_) throw RuntimeError("Process::std_in(): the child's stdin is not a PIPE");
+  return s_->stdin_;
+}
 StreamReader Process::std_out() const {
   if (!s_->stdout_) throw RuntimeError("Process::std_out(): the child's stdout is not a PIPE");
   return *s_->stdout_;

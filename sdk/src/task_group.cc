@@ -5,20 +5,6 @@
 #include "absl/strings/str_format.h"
 
 namespace eddy {
-namespace {
-
-bool is_cancelled_error(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const CancelledError&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
-}  // namespace
-
 ExceptionGroup::ExceptionGroup(std::string message, std::vector<std::exception_ptr> errors)
     : Error(absl::StrFormat("%s (%d sub-exception%s)", message, errors.size(),
                             errors.size() == 1 ? "" : "s")),
@@ -35,7 +21,8 @@ void TaskGroup::check_open() const {
 
 void TaskGroup::track(const BasicTask& t) {
   tasks_.push_back(t);
-  t.future()->add_callback(&TaskGroup::on_task_done, this, 0);
+  static constexpr detail::DoneCallbackOps kOps{&TaskGroup::on_task_done, nullptr};
+  t.future()->add_callback(&kOps, this, 0);
 }
 
 void TaskGroup::abort() {

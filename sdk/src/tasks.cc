@@ -6,15 +6,15 @@ namespace eddy {
 namespace detail {
 
 void SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
-  Driver* d = current_driver();
+  Driver d = current_driver();
   if (!d) throw RuntimeError("sleep() was awaited outside a task");
-  d->resume_point_ = h;
+  d.set_resume_point(h);
   // Under manual stepping (Coro::send) there is no loop: just suspend.
-  if (TaskCore* t = d->as_task()) {
+  if (TaskCore* t = d.as_task()) {
     if (delay_ns <= 0) {
       t->schedule();
     } else {
-      t->sleep_until(t->loop()->time_ns() + delay_ns);
+      t->sleep_until(t->loop().time_ns() + delay_ns);
     }
   }
 }
@@ -29,13 +29,13 @@ Coro<> cancel_and_wait(Ref<FutureBase> f) {
   struct Ctx {
     Future<void> waiter;
   };
-  auto* ctx = new Ctx{waiter};
-  uint64_t id = f->add_callback(
+  static constexpr DoneCallbackOps kOps{
       [](void* c, FutureBase&, uintptr_t) {
         std::unique_ptr<Ctx> ctx(static_cast<Ctx*>(c));
         if (!ctx->waiter.done()) ctx->waiter.set_result();
       },
-      ctx, 0, [](void* c) { delete static_cast<Ctx*>(c); });
+      [](void* c) { delete static_cast<Ctx*>(c); }};
+  uint64_t id = f->add_callback(&kOps, new Ctx{waiter}, 0);
   try {
     co_await waiter;
   } catch (...) {
@@ -72,7 +72,8 @@ Coro<std::vector<bool>> wait_impl(std::vector<Ref<FutureBase>> fs, ReturnWhen wh
   WaitCtx ctx{Future<void>(loop), when, fs.size()};
   std::vector<uint64_t> ids;
   ids.reserve(fs.size());
-  for (auto& f : fs) ids.push_back(f->add_callback(&on_wait_done, &ctx, 0));
+  static constexpr DoneCallbackOps kOps{&on_wait_done, nullptr};
+  for (auto& f : fs) ids.push_back(f->add_callback(&kOps, &ctx, 0));
   TimerHandle timer;
   if (timeout_ns >= 0) {
     Future<void> waiter = ctx.waiter;
@@ -133,15 +134,15 @@ std::shared_ptr<AsCompletedState> as_completed_start(std::vector<Ref<FutureBase>
   s->todo = std::move(fs);
   // Callbacks point at the state; each holds a shared reference through the
   // destroy hook's counterpart below, so the state outlives them.
+  using Keep = std::shared_ptr<AsCompletedState>;
+  static constexpr DoneCallbackOps kOps{
+      [](void* c, FutureBase& f, uintptr_t index) {
+        std::unique_ptr<Keep> k(static_cast<Keep*>(c));
+        on_completed(k->get(), f, index);
+      },
+      [](void* c) { delete static_cast<Keep*>(c); }};
   for (size_t i = 0; i < s->todo.size(); ++i) {
-    auto* keep = new std::shared_ptr<AsCompletedState>(s);
-    s->ids.push_back(s->todo[i]->add_callback(
-        [](void* c, FutureBase& f, uintptr_t index) {
-          std::unique_ptr<std::shared_ptr<AsCompletedState>> k(
-              static_cast<std::shared_ptr<AsCompletedState>*>(c));
-          on_completed(k->get(), f, index);
-        },
-        keep, i, [](void* c) { delete static_cast<std::shared_ptr<AsCompletedState>*>(c); }));
+    s->ids.push_back(s->todo[i]->add_callback(&kOps, new Keep(s), i));
   }
   if (timeout_ns >= 0 && !s->todo.empty()) {
     EventLoop& loop = s->todo.front()->loop();

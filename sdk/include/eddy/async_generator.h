@@ -45,7 +45,7 @@ class [[nodiscard]] AsyncGenerator {
         return h.promise().consumer_;
       }
       void await_resume() const {
-        if (detail::Driver* d = detail::current_driver()) d->rethrow_injected();
+        detail::current_driver().rethrow_injected();
       }
     };
     struct Final {

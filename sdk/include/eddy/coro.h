@@ -26,6 +26,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "eddy/block_pool.h"
 #include "eddy/future.h"
 
 namespace eddy {
@@ -42,28 +43,37 @@ void warn_never_awaited();
 struct InitialAwaiter {
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<>) const noexcept {}
-  void await_resume() const {
-    if (Driver* d = current_driver()) d->rethrow_injected();
-  }
+  void await_resume() const { current_driver().rethrow_injected(); }
 };
 
 class PromiseBase {
  public:
+  // Frames come from the per-thread block pool: a task's frame is made and
+  // freed as often as tasks are.
+  static void* operator new(size_t n) { return pool_alloc(n); }
+  static void operator delete(void* p, size_t n) noexcept { pool_free(p, n); }
   InitialAwaiter initial_suspend() noexcept { return {}; }
   struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) const noexcept {
-      return h.promise().continuation_;
+      std::coroutine_handle<> c = h.promise().continuation_;
+      return c ? c : std::noop_coroutine();
     }
     void await_resume() const noexcept {}
   };
   FinalAwaiter final_suspend() noexcept { return {}; }
   void unhandled_exception() { exception_ = std::current_exception(); }
 
-  std::coroutine_handle<> continuation_ = std::noop_coroutine();
+  // Who resumes when it finishes. Null until the coroutine is started
+  // (awaited, made a task, or stepped by hand): "never awaited" is told by
+  // that, so a frame carries no separate flag.
+  std::coroutine_handle<> continuation_;
   std::exception_ptr exception_;
-  bool started_ = false;
+  void mark_started() {
+    if (!continuation_) continuation_ = std::noop_coroutine();
+  }
+  bool started() const { return static_cast<bool>(continuation_); }
 };
 
 template <class T>
@@ -90,9 +100,6 @@ class Promise<void> : public PromiseBase {
     if (exception_) std::rethrow_exception(exception_);
   }
 };
-
-// Drives a Coro by hand (send / throw_).
-class ManualDriver : public Driver {};
 
 }  // namespace detail
 
@@ -126,7 +133,6 @@ class [[nodiscard]] Coro {
       bool await_ready() const noexcept { return !h || h.done(); }
       std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
         h.promise().continuation_ = caller;
-        h.promise().started_ = true;
         return h;
       }
       T await_resume() {
@@ -164,7 +170,7 @@ class [[nodiscard]] Coro {
     return std::exchange(h_, {});
   }
   void mark_started() {
-    if (h_) h_.promise().started_ = true;
+    if (h_) h_.promise().mark_started();
   }
 
  private:
@@ -174,17 +180,17 @@ class [[nodiscard]] Coro {
       manual_ = std::make_unique<detail::ManualDriver>();
       manual_->resume_point_ = h_;
     }
-    h_.promise().started_ = true;
+    h_.promise().mark_started();
     manual_->injected_ = std::move(e);
-    detail::Driver* prev = detail::current_driver();
-    detail::set_current_driver(manual_.get());
+    detail::Driver prev = detail::current_driver();
+    detail::set_current_driver(detail::Driver(manual_.get()));
     std::coroutine_handle<> where = manual_->resume_point_;
     where.resume();
     detail::set_current_driver(prev);
   }
   void destroy() {
     if (!h_) return;
-    if (!h_.promise().started_) detail::warn_never_awaited();
+    if (!h_.promise().started()) detail::warn_never_awaited();
     h_.destroy();
     h_ = {};
   }

@@ -224,6 +224,9 @@ class CancelledError : public std::exception {
   std::string message_;
 };
 
+// Whether `e` holds a CancelledError (false for null).
+bool is_cancelled_error(const std::exception_ptr& e);
+
 // Python's KeyboardInterrupt: what run() raises when Ctrl-C (SIGINT)
 // cancelled its main task. Like CancelledError it is a BaseException in
 // Python, so it deliberately does not derive from eddy::Error.

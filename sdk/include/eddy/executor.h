@@ -87,7 +87,7 @@ auto EventLoop::run_in_executor(ThreadPoolExecutor* executor, F fn, Args... args
   check_not_closed("run_in_executor");
   Future<R> fut(*this);
   ThreadPoolExecutor& ex = executor ? *executor : default_executor();
-  detail::FutureState<R>* st = fut.state();
+  detail::FutureBase* st = fut.state();
   auto guard = loop_guard();
   st->add_ref();  // dropped on the loop thread: see LoopGuard::inflight
   {
@@ -116,14 +116,14 @@ auto EventLoop::run_in_executor(ThreadPoolExecutor* executor, F fn, Args... args
           std::lock_guard<std::mutex> lock(guard->mu);
           guard->inflight.erase(st);
         }
-        detail::Ref<detail::FutureState<R>> keep = detail::Ref<detail::FutureState<R>>::adopt(st);
+        detail::Ref<detail::FutureBase> keep = detail::Ref<detail::FutureBase>::adopt(st);
         if (st->done()) return;  // cancelled while the job ran
         if (!out.has_value()) {
           st->set_exception(out.exception());
         } else if constexpr (std::is_void_v<R>) {
           st->set_result();
         } else {
-          st->set_result(std::move(out.value()));
+          st->template set_result<R>(std::move(out.value()));
         }
       });
     } catch (const RuntimeError&) {

@@ -61,32 +61,53 @@ namespace detail {
 class TaskCore;
 class FutureBase;
 
-// What runs a coroutine: a task, or manual stepping (Coro::send). Awaiters
-// record where to resume and take exceptions to throw in at the await point.
+class ManualDriver;
+
+// What runs a coroutine now: a task, manual stepping (Coro::send), or
+// nothing. A tagged pointer rather than a base class, so that a task carries
+// no driver state of its own beyond its resume point (see task_core.h).
+// Awaiters record where to resume and take exceptions to throw in at the
+// await point through it.
 class Driver {
  public:
-  virtual ~Driver() = default;
-  virtual TaskCore* as_task() { return nullptr; }
-  void rethrow_injected() {
-    if (injected_) std::rethrow_exception(std::exchange(injected_, nullptr));
+  Driver() = default;
+  explicit Driver(TaskCore* t) : bits_(reinterpret_cast<uintptr_t>(t)) {}
+  explicit Driver(ManualDriver* m) : bits_(reinterpret_cast<uintptr_t>(m) | kManual) {}
+  explicit operator bool() const { return bits_ != 0; }
+  TaskCore* as_task() const {
+    return (bits_ & kManual) ? nullptr : reinterpret_cast<TaskCore*>(bits_);
   }
-  std::coroutine_handle<> resume_point_;
-  std::exception_ptr injected_;  // thrown at the next await point
+  ManualDriver* as_manual() const {
+    return (bits_ & kManual) ? reinterpret_cast<ManualDriver*>(bits_ & ~kManual) : nullptr;
+  }
+  // Where the driver resumes the chain next (defined in task_core.h).
+  inline void set_resume_point(std::coroutine_handle<> h) const;
+  // Throws what is pending for the await point: a task's cancellation, or
+  // the exception given to Coro::throw_(). No-op without a driver.
+  inline void rethrow_injected() const;
+
+ private:
+  static constexpr uintptr_t kManual = 1;
+  uintptr_t bits_ = 0;
 };
 
-// The driver running on this thread now (nullptr outside any).
-Driver* current_driver();
-void set_current_driver(Driver* d);
+// The driver running on this thread now (empty outside any).
+Driver current_driver();
+void set_current_driver(Driver d);
 
-// Internal done callback: fn(ctx, future, tag). `destroy`, if set, frees
-// ctx when the callback is removed or its future dies without completing.
-// Tag and id are 32-bit so that a future with one callback stays small (a
-// task carries one inline): tags are small integers (a child's index), and
-// ids only need to be unique among one future's callbacks.
-struct DoneCallback {
+// Internal done callback: ops->fn(ctx, future, tag) runs once the future is
+// done; ops->destroy, if set, frees ctx when the callback is removed or its
+// future dies without completing. The two functions sit in a static table so
+// that an entry is 24 bytes: a task carries one inline. Tags are small
+// integers (a child's index); ids only need to be unique among one future's
+// callbacks.
+struct DoneCallbackOps {
   void (*fn)(void* ctx, FutureBase& f, uintptr_t tag);
-  void* ctx;
   void (*destroy)(void* ctx);
+};
+struct DoneCallback {
+  const DoneCallbackOps* ops;
+  void* ctx;
   uint32_t tag;
   uint32_t id;
 };
@@ -115,30 +136,56 @@ class FutureBase {
   // Throws like result() would, without producing a value: InvalidStateError
   // if pending, CancelledError if cancelled, the exception if one is set.
   void check_result();
+  // The value of a future of T (a reference into this state); throws as
+  // check_result() does. T must be the type the future was made with.
+  template <class T>
+  decltype(auto) result_ref() {
+    check_result();
+    if constexpr (!std::is_void_v<T>) return **static_cast<std::optional<T>*>(value_slot());
+  }
   // asyncio's Future.exception(): null if finished with a value.
   std::exception_ptr exception();
+  // asyncio's set_result / set_exception: InvalidStateError unless pending;
+  // RuntimeError on a task (its coroutine sets them), as asyncio.
+  template <class T, class U>
+  void set_result(U&& v) {
+    check_settable("set_result");
+    static_cast<std::optional<T>*>(value_slot())->emplace(std::forward<U>(v));
+    finish(State::kFinished);
+  }
+  void set_result() {
+    check_settable("set_result");
+    finish(State::kFinished);
+  }
   void set_exception(std::exception_ptr e);
 
   // Registers an internal callback, scheduled when the future is done (at
   // once if it already is). Returns an id for remove_callback.
-  uint64_t add_callback(void (*fn)(void*, FutureBase&, uintptr_t), void* ctx, uintptr_t tag,
-                        void (*destroy)(void*) = nullptr);
+  uint64_t add_callback(const DoneCallbackOps* ops, void* ctx, uintptr_t tag);
   // Removes callbacks by id; returns how many were removed.
   size_t remove_callback(uint64_t id);
   // Wakes `task` when done (the task's resume is scheduled directly).
   void add_task_waiter(TaskCore* task);
   void remove_task_waiter(TaskCore* task);
 
-  const std::string& cancel_message() const;
+  // The message of a cancelled future ("" if none).
+  std::string cancel_message() const;
+  // The CancelledError a cancelled future raises.
+  std::exception_ptr cancelled_error() const;
   // A description for diagnostics: "<Task 'name' ...>" or "<Future ...>".
   virtual std::string describe() const;
-  virtual bool is_task() const { return false; }
+  bool is_task() const { return is_task_; }
 
  protected:
   enum class State : uint8_t { kPending, kFinished, kCancelled };
   void check_pending(const char* what) const;
+  void check_settable(const char* what) const;
+  // Where a future of T keeps its std::optional<T> (null for void).
+  virtual void* value_slot() { return nullptr; }
   // Marks the state and schedules every callback.
   void finish(State s);
+  // Cancels with `error` (a CancelledError, or null for one without a message).
+  void finish_cancelled(std::exception_ptr error);
   void mark_retrieved() { retrieved_ = true; }
   // Reports an exception nobody retrieved (once). Derived classes call it
   // from their destructor, while describe() still knows what they are.
@@ -147,10 +194,11 @@ class FutureBase {
   }
 
   EventLoop* loop_;
+  // Finished: the exception, if any. Cancelled: the CancelledError to raise
+  // when it has a message (null: none), so that no future pays a separate
+  // field for a message most never get. A pending task keeps the
+  // CancelledError of its pending cancel() here (see task_core.h).
   std::exception_ptr exception_;
-  // Set only by a cancel with a non-empty message: most futures never hold
-  // one, and a pointer keeps every future (and task) 24 bytes smaller.
-  std::unique_ptr<std::string> cancel_message_;
 
  private:
   static void run_callback(FutureBase* f, DoneCallback cb);
@@ -160,21 +208,22 @@ class FutureBase {
   uint32_t refs_ = 0;
   State state_ = State::kPending;
   bool retrieved_ = false;
+
+ protected:
+  // Set by TaskCore. The last field: a derived class's small fields fill the
+  // tail padding after it (Itanium C++ ABI), which a task relies on.
+  bool is_task_ = false;
 };
 
 template <class T>
 class FutureState : public FutureBase {
  public:
   using FutureBase::FutureBase;
-  void set_result(T v) {
-    check_pending("set_result");
-    value_.emplace(std::move(v));
-    finish(State::kFinished);
-  }
-  T& result_ref() {
-    check_result();
-    return *value_;
-  }
+  void set_result(T v) { FutureBase::set_result<T>(std::move(v)); }
+  T& result_ref() { return FutureBase::result_ref<T>(); }
+
+ protected:
+  void* value_slot() override { return &value_; }
 
  private:
   std::optional<T> value_;
@@ -184,10 +233,7 @@ template <>
 class FutureState<void> : public FutureBase {
  public:
   using FutureBase::FutureBase;
-  void set_result() {
-    check_pending("set_result");
-    finish(State::kFinished);
-  }
+  using FutureBase::set_result;
   void result_ref() { check_result(); }
 };
 
@@ -245,7 +291,7 @@ class FutureAwaiter : public FutureAwaiterBase {
     if constexpr (std::is_void_v<T>) {
       f_->check_result();  // also serves BasicTask, whatever its value type
     } else {
-      return static_cast<FutureState<T>*>(f_)->result_ref();
+      return f_->template result_ref<T>();
     }
   }
 };
@@ -259,17 +305,19 @@ class Future {
   Future() = default;
   // A new pending future on `loop`.
   explicit Future(EventLoop& loop) : s_(new detail::FutureState<T>(&loop)) {}
+  // A handle to existing state of a future of T (a task's, too).
+  explicit Future(detail::FutureBase* s) : s_(s) {}
 
   bool done() const { return s_->done(); }
   bool cancelled() const { return s_->cancelled(); }
   bool cancel(std::string msg = {}) { return s_->cancel(std::move(msg)); }
   // The value (a reference into the shared state); rethrows the exception;
   // CancelledError if cancelled; InvalidStateError if pending.
-  decltype(auto) result() const { return s_->result_ref(); }
+  decltype(auto) result() const { return s_->template result_ref<T>(); }
   std::exception_ptr exception() const { return s_->exception(); }
   template <class U = T, class = std::enable_if_t<!std::is_void_v<U>>>
   void set_result(U v) const {
-    s_->set_result(std::move(v));
+    s_->template set_result<T>(std::move(v));
   }
   template <class U = T, class = std::enable_if_t<std::is_void_v<U>>>
   void set_result() const {
@@ -285,26 +333,29 @@ class Future {
   template <class F>
   uint64_t add_done_callback(F fn) const {
     using Box = std::function<void(Future<T>)>;
-    auto* box = new Box(std::move(fn));
-    return s_->add_callback(
+    static constexpr detail::DoneCallbackOps kOps{
         [](void* ctx, detail::FutureBase& f, uintptr_t) {
           std::unique_ptr<Box> cb(static_cast<Box*>(ctx));
-          (*cb)(Future<T>(static_cast<detail::FutureState<T>*>(&f)));
+          (*cb)(Future<T>(&f));
         },
-        box, 0, [](void* ctx) { delete static_cast<Box*>(ctx); });
+        [](void* ctx) { delete static_cast<Box*>(ctx); }};
+    return s_->add_callback(&kOps, new Box(std::move(fn)), 0);
   }
   size_t remove_done_callback(uint64_t id) const { return s_->remove_callback(id); }
   EventLoop& get_loop() const { return s_->loop(); }
 
   auto operator co_await() const { return detail::FutureAwaiter<T>(s_.get()); }
-  detail::FutureState<T>* state() const { return s_.get(); }
+  // The shared state (null for a default-constructed handle).
+  detail::FutureBase* state() const { return s_.get(); }
   detail::FutureBase* future() const { return s_.get(); }
-  explicit Future(detail::FutureState<T>* s) : s_(s) {}
 
  private:
-  detail::Ref<detail::FutureState<T>> s_;
+  detail::Ref<detail::FutureBase> s_;
 };
 
 }  // namespace eddy
+
+// Driver's inline members need TaskCore, which needs FutureBase.
+#include "eddy/task_core.h"
 
 #endif  // EDDY_FUTURE_H_

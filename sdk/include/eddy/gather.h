@@ -95,12 +95,12 @@ Ref<FutureBase> child_state(A&& a) {
 // A child's outcome (marks its exception retrieved).
 template <class T>
 Outcome<T> child_outcome(FutureBase* f) {
-  if (f->cancelled()) return Outcome<T>(std::make_exception_ptr(CancelledError(f->cancel_message())));
+  if (f->cancelled()) return Outcome<T>(f->cancelled_error());
   if (std::exception_ptr e = f->exception()) return Outcome<T>(e);
   if constexpr (std::is_void_v<T>) {
     return Outcome<T>(std::monostate{});
   } else {
-    return Outcome<T>(static_cast<FutureState<T>*>(f)->result_ref());
+    return Outcome<T>(f->template result_ref<T>());
   }
 }
 
@@ -110,7 +110,7 @@ value_or_monostate<T> child_value(FutureBase* f) {
     f->check_result();
     return {};
   } else {
-    return static_cast<FutureState<T>*>(f)->result_ref();
+    return f->template result_ref<T>();
   }
 }
 

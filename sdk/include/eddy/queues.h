@@ -41,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "eddy/block_pool.h"
 #include "eddy/locks.h"
 
 namespace eddy {
@@ -162,19 +163,16 @@ class Heap {
 
 // ---- The coroutine a blocked get() or put() runs ----
 
-// Frames of the waiting coroutines come from a small per-thread free list,
-// so waiting allocates nothing once warm (sizes above a limit, and builds
-// under AddressSanitizer, use the heap directly).
-void* wait_frame_alloc(size_t n);
-void wait_frame_free(void* p, size_t n) noexcept;
+// Frames of the waiting coroutines come from the per-thread block pool
+// (block_pool.h), so waiting allocates nothing once warm.
 
 // A lazily started coroutine that returns to its awaiter when it ends. It
 // waits (possibly several times) until the queue can serve the operation.
 class [[nodiscard]] QueueWait {
  public:
   struct promise_type {
-    static void* operator new(size_t n) { return wait_frame_alloc(n); }
-    static void operator delete(void* p, size_t n) noexcept { wait_frame_free(p, n); }
+    static void* operator new(size_t n) { return pool_alloc(n); }
+    static void operator delete(void* p, size_t n) noexcept { pool_free(p, n); }
     QueueWait get_return_object() {
       return QueueWait(std::coroutine_handle<promise_type>::from_promise(*this));
     }

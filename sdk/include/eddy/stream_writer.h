@@ -174,7 +174,8 @@ class StreamWriter {
   bool can_write_eof() const { return transport_->can_write_eof(); }
   void close() const { transport_->close(); }
   bool is_closing() const { return transport_->is_closing(); }
-  // "peername", "sockname", "socket" (see Transport::get_extra_info).
+  // "peername", "sockname", "socket"; "pipe" over a pipe (see
+  // Transport::get_extra_info).
   ExtraInfo get_extra_info(std::string_view name) const { return transport_->get_extra_info(name); }
 
   // co_await writer.drain(): waits while the write buffer is above the

@@ -39,12 +39,18 @@
 // The pipes, as in asyncio: std_out() and std_err() are StreamReaders
 // (eddy/streams.h) fed by read pipe transports (eddy/pipes.h), with the
 // reader's flow control -- the pipe is not read while more than twice
-// `limit` bytes wait to be consumed. std_in() is, for now, a PipeWriter: a
-// small non-blocking writer with StreamWriter's method names (write, drain,
-// close, wait_closed); a write to a child that closed its stdin never raises
-// SIGPIPE (drain() raises BrokenPipeError instead). A stream that is not
-// PIPE is Python's None: std_out() / std_err() raise RuntimeError for it,
-// std_in() is an empty handle, and has_std_out() & co. tell which are pipes.
+// `limit` bytes wait to be consumed. std_in() is a StreamWriter
+// (eddy/stream_writer.h) over a write pipe transport, with asyncio's
+// reader-less semantics: write() sends what the pipe takes and buffers the
+// rest; drain() waits while the buffer is above the high-water mark (64
+// KiB); write_eof() and close() close the pipe once the buffer is flushed
+// (the child sees EOF); get_extra_info("pipe") is the descriptor. A write
+// to a child that closed its stdin never raises SIGPIPE: the pipe's
+// transport closes, a drain() waiting then raises BrokenPipeError, a later
+// one ConnectionResetError ("Connection lost"), and wait_closed() raises
+// the BrokenPipeError if data was lost. A stream that is not PIPE is
+// Python's None: std_in() / std_out() / std_err() raise RuntimeError for
+// it, and has_std_in() & co. tell which are pipes.
 //
 // communicate(input) writes the input and closes stdin (a child that stops
 // reading early is not an error), reads stdout and stderr to EOF at the same
@@ -63,7 +69,6 @@
 #ifndef EDDY_SUBPROCESS_H_
 #define EDDY_SUBPROCESS_H_
 
-#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -74,6 +79,7 @@
 
 #include "eddy/coro.h"
 #include "eddy/event_loop.h"
+#include "eddy/stream_writer.h"
 #include "eddy/streams.h"
 
 namespace eddy {
@@ -114,35 +120,8 @@ struct SubprocessOptions {
 using ProcessOptions = SubprocessOptions;
 
 namespace detail {
-struct PipeWriterState;
 class ProcessState;
 }  // namespace detail
-
-// The write end of a pipe to a child (asyncio's StreamWriter methods).
-class PipeWriter {
- public:
-  PipeWriter() = default;
-  explicit PipeWriter(std::shared_ptr<detail::PipeWriterState> s) : s_(std::move(s)) {}
-  explicit operator bool() const { return s_ != nullptr; }
-
-  // Buffers data and writes what the pipe takes now; never blocks. Data
-  // written after close() or after the reader went away is dropped.
-  void write(std::string_view data);
-  // Waits while the buffer is above the high-water mark (64 KiB); raises
-  // BrokenPipeError once the child closed its end.
-  Coro<> drain();
-  // Closes the pipe once the buffered data is written (the child sees EOF).
-  void close();
-  void write_eof() { close(); }
-  bool can_write_eof() const { return true; }
-  bool is_closing() const;
-  // Waits until the descriptor is closed (after close() and the flush).
-  Coro<> wait_closed();
-  size_t get_write_buffer_size() const;
-
- private:
-  std::shared_ptr<detail::PipeWriterState> s_;
-};
 
 // asyncio.subprocess.Process: a copyable handle to one child.
 class Process {
@@ -154,10 +133,10 @@ class Process {
   int pid() const;
   // Empty while the child runs; its exit status, or -signal if killed.
   std::optional<int> returncode() const;
-  // The pipes; an empty handle for stdin if it is not PIPE. std_out() and
-  // std_err() raise RuntimeError for a stream that is not PIPE (Python's
-  // None); has_std_out() & co. tell which are.
-  PipeWriter std_in() const;
+  // The pipes (see the file comment). Each raises RuntimeError for a
+  // stream that is not PIPE (Python's None); has_std_in() & co. tell which
+  // are.
+  StreamWriter std_in() const;
   StreamReader std_out() const;
   StreamReader std_err() const;
   bool has_std_in() const;

@@ -24,145 +24,45 @@
 
 #include "eddy/coro.h"
 #include "eddy/future.h"
+#include "eddy/task_core.h"
 
 namespace eddy {
 
 namespace detail {
 
-// The ABI timer a task uses for its steps and sleeps, as a standard-layout
-// base: the thunk gets from the timer to its task with a base-to-derived
-// cast instead of a stored back pointer.
-struct TaskStepTimer {
-  eddy_timer step_timer_;
-};
-
-// The non-template part of a task: scheduling, sleeping, cancellation.
-//
-// Every byte here is paid by each suspended task, so what most tasks never
-// use (a custom name, a cancel message) lives behind a pointer.
-class TaskCore : public TaskStepTimer, public Driver {
- public:
-  TaskCore(EventLoop* loop, FutureBase* future, std::string name);
-  ~TaskCore() override;
-  TaskCore* as_task() override { return this; }
-
-  // Schedules the next step (no-op if one is scheduled already).
-  void schedule();
-  // Suspends until the loop time `when` (ns); <= now: one loop iteration.
-  void sleep_until(int64_t when);
-  bool cancel_task(const std::string& msg);
-  int cancelling() const { return num_cancels_requested_; }
-  int uncancel() {
-    if (num_cancels_requested_ > 0) --num_cancels_requested_;
-    return num_cancels_requested_;
-  }
-  const std::string& name() const;
-  void set_name(std::string name) { name_ = std::make_unique<std::string>(std::move(name)); }
-  FutureBase* future() const { return future_; }
-  EventLoop* loop() const { return &future_->loop(); }
-
-  // What the task awaits now (for cancel propagation), set by awaiters.
-  FutureBase* fut_waiter_ = nullptr;
-  // Every task of a loop that is not done, for all_tasks().
-  TaskCore* next_ = nullptr;
-  TaskCore* prev_ = nullptr;
-
-  // Destroys the coroutine of a task that can never finish (its loop is
-  // going away) and marks it cancelled.
-  virtual void abandon() = 0;
-
- protected:
-  // Resumes the coroutine; when it has finished, completes the future.
-  void step();
-  virtual bool coroutine_done() const = 0;
-  virtual void complete() = 0;  // takes the coroutine's outcome
-  void unlink();
-
-  // The message of a pending cancel (null: none or empty).
-  std::string cancel_msg() const { return cancel_msg_ ? *cancel_msg_ : std::string(); }
-
-  FutureBase* future_;
-  std::unique_ptr<std::string> cancel_msg_;
-  bool must_cancel_ = false;
-
- private:
-  static void step_thunk(eddy_handle* h, int32_t status);
-  bool scheduled_ = false;
-  bool sleeping_ = false;
-  bool linked_ = false;  // on the loop's list of unfinished tasks
-  int num_cancels_requested_ = 0;
-  mutable std::unique_ptr<std::string> name_;  // null until named or asked
-  uint64_t id_;
-};
-
+// A task of T: its TaskCore and, once done, the coroutine's value.
 template <class T>
-class TaskState final : public FutureState<T>, public TaskCore {
+class TaskState final : public TaskCore {
  public:
   TaskState(EventLoop* loop, Coro<T> coro, std::string name)
-      : FutureState<T>(loop), TaskCore(loop, this, std::move(name)) {
+      : TaskCore(loop, coro.handle(), coro.resume_point(), std::move(name)) {
     coro.mark_started();
-    resume_point_ = coro.resume_point();  // deeper if it was stepped by hand
-    coro_ = coro.release();
-  }
-  ~TaskState() override {
-    this->report_unretrieved();
-    destroy_coro();
-  }
-  bool cancel(std::string msg = {}) override { return cancel_task(msg); }
-  bool is_task() const override { return true; }
-  std::string describe() const override;
-  void abandon() override {
-    // Leave the future we wait on first: it must not wake (or keep) us.
-    if (fut_waiter_) {
-      fut_waiter_->remove_task_waiter(this);
-      fut_waiter_ = nullptr;
-    }
-    destroy_coro();
-    unlink();
-    if (!this->done()) FutureBase::cancel("task abandoned: its loop was closed");
+    (void)coro.release();  // the frame is the task's now
   }
 
  private:
-  bool coroutine_done() const override { return coro_ && coro_.done(); }
-  void complete() override;
-  void destroy_coro() {
-    if (coro_) std::exchange(coro_, nullptr).destroy();
-  }
-  // The handle alone (a Coro would add its manual-stepping driver).
-  typename Coro<T>::handle_type coro_;
+  auto& promise() { return Coro<T>::handle_type::from_address(coro_.address()).promise(); }
+  std::exception_ptr promise_exception() override { return promise().exception_; }
+  void* value_slot() override { return &value_; }
+  void take_value() override { value_.emplace(std::move(*promise().value_)); }
+  std::optional<T> value_;
 };
 
-// Sets the future from a finished coroutine's outcome (asyncio's __step end).
-std::exception_ptr take_cancelled(std::exception_ptr e, std::string* msg);
-
-template <class T>
-void TaskState<T>::complete() {
-  auto& p = coro_.promise();
-  std::exception_ptr e = p.exception_;
-  std::string msg;
-  if (e) {
-    if (take_cancelled(e, &msg)) {
-      FutureBase::cancel(msg);
-    } else {
-      this->set_exception(e);
-    }
-  } else if (must_cancel_) {
-    // Cancelled right before the coroutine returned.
-    must_cancel_ = false;
-    FutureBase::cancel(cancel_msg());
-  } else if constexpr (std::is_void_v<T>) {
-    this->set_result();
-  } else {
-    this->set_result(std::move(*p.value_));
+template <>
+class TaskState<void> final : public TaskCore {
+ public:
+  TaskState(EventLoop* loop, Coro<void> coro, std::string name)
+      : TaskCore(loop, coro.handle(), coro.resume_point(), std::move(name)) {
+    coro.mark_started();
+    (void)coro.release();
   }
-  destroy_coro();  // free the frame now
-  unlink();
-}
 
-template <class T>
-std::string TaskState<T>::describe() const {
-  return "<Task '" + name() + "'>";
-}
+ private:
+  std::exception_ptr promise_exception() override {
+    return Coro<void>::handle_type::from_address(coro_.address()).promise().exception_;
+  }
+  void take_value() override {}
+};
 
 }  // namespace detail
 
@@ -170,26 +70,25 @@ std::string TaskState<T>::describe() const {
 class BasicTask {
  public:
   BasicTask() = default;
-  explicit BasicTask(detail::TaskCore* t) : core_(t), ref_(t ? t->future() : nullptr) {}
-  explicit operator bool() const { return core_ != nullptr; }
-  bool done() const { return ref_->done(); }
-  bool cancelled() const { return ref_->cancelled(); }
-  bool cancel(std::string msg = {}) const { return ref_->cancel(std::move(msg)); }
-  int cancelling() const { return core_->cancelling(); }
-  int uncancel() const { return core_->uncancel(); }
-  std::string get_name() const { return core_->name(); }
-  void set_name(std::string n) const { core_->set_name(std::move(n)); }
-  std::exception_ptr exception() const { return ref_->exception(); }
-  EventLoop& get_loop() const { return ref_->loop(); }
-  bool operator==(const BasicTask& o) const { return core_ == o.core_; }
+  explicit BasicTask(detail::TaskCore* t) : t_(t) {}
+  explicit operator bool() const { return static_cast<bool>(t_); }
+  bool done() const { return t_->done(); }
+  bool cancelled() const { return t_->cancelled(); }
+  bool cancel(std::string msg = {}) const { return t_->cancel(std::move(msg)); }
+  int cancelling() const { return t_->cancelling(); }
+  int uncancel() const { return t_->uncancel(); }
+  std::string get_name() const { return t_->name(); }
+  void set_name(std::string n) const { t_->set_name(std::move(n)); }
+  std::exception_ptr exception() const { return t_->exception(); }
+  EventLoop& get_loop() const { return t_->loop(); }
+  bool operator==(const BasicTask& o) const { return t_.get() == o.t_.get(); }
   // Awaiting a BasicTask yields nothing (or rethrows).
-  auto operator co_await() const { return detail::FutureAwaiter<void>(ref_.get()); }
-  detail::FutureBase* future() const { return ref_.get(); }
-  detail::TaskCore* core() const { return core_; }
+  auto operator co_await() const { return detail::FutureAwaiter<void>(t_.get()); }
+  detail::FutureBase* future() const { return t_.get(); }
+  detail::TaskCore* core() const { return t_.get(); }
 
  private:
-  detail::TaskCore* core_ = nullptr;
-  detail::Ref<detail::FutureBase> ref_;
+  detail::Ref<detail::TaskCore> t_;
 };
 
 template <class T = void>
@@ -197,20 +96,17 @@ class Task : public BasicTask {
  public:
   using value_type = T;
   Task() = default;
-  explicit Task(detail::TaskState<T>* s) : BasicTask(static_cast<detail::TaskCore*>(s)), s_(s) {}
+  explicit Task(detail::TaskState<T>* s) : BasicTask(s) {}
 
-  decltype(auto) result() const { return s_->result_ref(); }
-  auto operator co_await() const { return detail::FutureAwaiter<T>(s_); }
+  decltype(auto) result() const { return core()->template result_ref<T>(); }
+  auto operator co_await() const { return detail::FutureAwaiter<T>(core()); }
   // The task as a Future<T> (the same shared state).
-  Future<T> as_future() const { return Future<T>(static_cast<detail::FutureState<T>*>(s_)); }
+  Future<T> as_future() const { return Future<T>(core()); }
   template <class F>
   uint64_t add_done_callback(F fn) const {
     return as_future().add_done_callback(std::move(fn));
   }
-  size_t remove_done_callback(uint64_t id) const { return s_->remove_callback(id); }
-
- private:
-  detail::TaskState<T>* s_ = nullptr;  // kept alive by BasicTask's reference
+  size_t remove_done_callback(uint64_t id) const { return core()->remove_callback(id); }
 };
 
 // Schedules `coro` as a task on `loop` (asyncio's loop.create_task).

@@ -40,7 +40,7 @@ struct SleepAwaiter {
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h);
   void await_resume() {
-    if (Driver* d = current_driver()) d->rethrow_injected();
+    current_driver().rethrow_injected();
   }
 };
 
@@ -83,7 +83,6 @@ class Timeout {
   int64_t when_ = -1;
   int cancelling_ = 0;
   TimerHandle handle_;
-  bool armed_ = false;
   State state_ = State::kActive;
 };
 
@@ -146,7 +145,7 @@ Coro<T> wait_for_impl(Ref<FutureBase> fut, int64_t timeout_ns) {
       fut->check_result();
       co_return;
     } else {
-      co_return static_cast<FutureState<T>*>(fut.get())->result_ref();
+      co_return fut->template result_ref<T>();
     }
   }
   Timeout scope(get_running_loop().time_ns() + timeout_ns);
@@ -187,14 +186,13 @@ template <class A>
 Future<detail::await_value_t<A>> shield(A aw) {
   using T = detail::await_value_t<A>;
   detail::Ref<detail::FutureBase> inner = detail::child_state(std::move(aw));
-  if (inner->done()) return Future<T>(static_cast<detail::FutureState<T>*>(inner.get()));
+  if (inner->done()) return Future<T>(inner.get());
   Future<T> outer(inner->loop());
   struct Ctx {
     detail::Ref<detail::FutureBase> inner;
     Future<T> outer;
   };
-  auto* ctx = new Ctx{inner, outer};
-  uint64_t id = inner->add_callback(
+  static constexpr detail::DoneCallbackOps kOps{
       [](void* c, detail::FutureBase& in, uintptr_t) {
         std::unique_ptr<Ctx> ctx(static_cast<Ctx*>(c));
         if (ctx->outer.cancelled()) {
@@ -208,10 +206,11 @@ Future<detail::await_value_t<A>> shield(A aw) {
         } else if constexpr (std::is_void_v<T>) {
           ctx->outer.set_result();
         } else {
-          ctx->outer.set_result(static_cast<detail::FutureState<T>*>(&in)->result_ref());
+          ctx->outer.set_result(in.template result_ref<T>());
         }
       },
-      ctx, 0, [](void* c) { delete static_cast<Ctx*>(c); });
+      [](void* c) { delete static_cast<Ctx*>(c); }};
+  uint64_t id = inner->add_callback(&kOps, new Ctx{inner, outer}, 0);
   outer.add_done_callback([inner, id](Future<T>) {
     if (!inner->done()) inner->remove_callback(id);
   });
@@ -276,7 +275,7 @@ auto as_completed(Range tasks, std::chrono::nanoseconds timeout = std::chrono::n
       if constexpr (std::is_void_v<T>) {
         f->check_result();
       } else {
-        co_return static_cast<detail::FutureState<T>*>(f.get())->result_ref();
+        co_return f->template result_ref<T>();
       }
     }(state));
   }

@@ -77,6 +77,62 @@ TEST_P(CancelTest, ACoroutineMayCatchCancellationAndReturnOrKeepGoing) {
   EXPECT_EQ(run_coro(cancel_then_result()), 78);
 }
 
+// A pending cancel's message waits in the task's exception slot; a coroutine
+// that catches the cancellation and then returns or fails must not see it
+// leak into its outcome.
+Coro<int> catches(std::string msg_expected, bool fail_after) {
+  try {
+    auto d = 1h;
+    co_await sleep(d);
+  } catch (const CancelledError& e) {
+    EXPECT_EQ(e.message(), msg_expected);
+  }
+  if (fail_after) throw ValueError("after the cancel");
+  co_return 7;
+}
+
+Coro<> caught_cancel_outcomes() {
+  std::string second = "second";
+  Task<int> ok = create_task(catches(second, false));
+  Task<int> bad = create_task(catches(second, true));
+  co_await sleep(0ms);
+  // Two cancels before the task runs again: the last message wins (asyncio's
+  // Task.cancel stores the message each time).
+  ok.cancel("first");
+  ok.cancel("second");
+  bad.cancel("second");
+  EXPECT_EQ(co_await ok, 7);
+  EXPECT_FALSE(ok.cancelled());
+  EXPECT_EQ(ok.exception(), nullptr);
+  EXPECT_EQ(ok.uncancel(), 1);
+  try {
+    co_await bad;
+    ADD_FAILURE() << "no exception";
+  } catch (const ValueError& e) {
+    EXPECT_STREQ(e.what(), "after the cancel");
+  }
+  EXPECT_FALSE(bad.cancelled());
+}
+
+TEST_P(CancelTest, ACaughtCancelLeavesNoTraceInTheOutcome) { run_coro(caught_cancel_outcomes()); }
+
+Coro<int> value_after(int v) {
+  co_await sleep(0ms);
+  co_return v;
+}
+
+Coro<> task_refuses_set_result() {
+  Task<int> t = create_task(value_after(3));
+  Future<int> f = t.as_future();
+  // asyncio: "Task does not support set_result operation".
+  EXPECT_THROW(f.set_result(4), RuntimeError);
+  EXPECT_THROW(f.set_exception(ValueError("x")), RuntimeError);
+  EXPECT_EQ(co_await t, 3);
+  EXPECT_EQ(f.result(), 3);
+}
+
+TEST_P(CancelTest, ATaskRefusesSetResultAndSetException) { run_coro(task_refuses_set_result()); }
+
 Coro<> leaf_wait(Future<int> f, bool* leaf_cancelled) {
   try {
     co_await f;

@@ -42,6 +42,12 @@ struct Ran {
   int rc = -1000;
 };
 
+// FNV-1a over a string, to compare large payloads cheaply.
+uint64_t fnv1a(std::string_view s, uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
 Coro<Ran> exec_and_communicate(std::vector<std::string> argv, SubprocessOptions o,
                                std::string input) {
   Process p = co_await create_subprocess_exec(std::move(argv), std::move(o));
@@ -127,8 +133,8 @@ TEST_P(SubprocessTest, FileDescriptorAndInherit) {
     EXPECT_FALSE(p.has_std_in());
     EXPECT_FALSE(p.has_std_out());
     EXPECT_FALSE(p.has_std_err());
-    EXPECT_FALSE(p.std_in());
     // Python's None: using it is an error.
+    EXPECT_THROW(p.std_in(), RuntimeError);
     EXPECT_THROW(p.std_out(), RuntimeError);
     EXPECT_THROW(p.std_err(), RuntimeError);
     co_return co_await p.wait();
@@ -316,7 +322,7 @@ Coro<std::string> interactive() {
   // Line by line through `cat`: write, drain, read the echo back.
   std::vector<std::string> argv = {"cat"};
   Process p = co_await create_subprocess_exec(argv, pipes(true, true, false));
-  PipeWriter in = p.std_in();
+  StreamWriter in = p.std_in();
   StreamReader out = p.std_out();
   std::string got;
   for (int i = 0; i < 3; ++i) {
@@ -488,23 +494,169 @@ TEST_P(SubprocessTest, BrokenStdinIsNotAnErrorForCommunicate) {
   EXPECT_EQ(run_coro(stdin_closed_early()), "0");
 }
 
-Coro<std::string> drain_raises_broken_pipe() {
+// The name of what `c` raised ("" if nothing).
+Coro<std::string> what_it_raises(Coro<> c) {
+  try {
+    co_await std::move(c);
+  } catch (const BrokenPipeError&) {
+    co_return "BrokenPipeError";
+  } catch (const ConnectionResetError&) {
+    co_return "ConnectionResetError";
+  }
+  co_return "";
+}
+
+Coro<std::string> drain_after_the_child_exited() {
+  // `true` exits without reading: the write finds no reader. No SIGPIPE
+  // (it would end this test binary); asyncio's drain() raises
+  // ConnectionResetError("Connection lost") once the pipe is gone.
   std::vector<std::string> argv = {"true"};
   Process p = co_await create_subprocess_exec(argv, pipes(true, false, false));
   co_await p.wait();
-  PipeWriter in = p.std_in();
+  StreamWriter in = p.std_in();
   std::string chunk(256 * 1024, 'y');
-  try {
-    in.write(chunk);
-    co_await in.drain();
-  } catch (const BrokenPipeError&) {
-    co_return "BrokenPipeError";
-  }
-  co_return "no error";
+  in.write(chunk);
+  Coro<> drained = in.drain();
+  std::string raised = co_await what_it_raises(std::move(drained));
+  EXPECT_TRUE(in.is_closing());
+  // Lost with nothing buffered (the reader went first) or with a failed
+  // write: wait_closed() tells which.
+  Coro<> closing = in.wait_closed();
+  std::string closed = co_await what_it_raises(std::move(closing));
+  EXPECT_THAT(closed, ::testing::AnyOf("", "BrokenPipeError"));
+  co_return raised;
 }
 
-TEST_P(SubprocessTest, DrainRaisesBrokenPipeError) {
-  EXPECT_EQ(run_coro(drain_raises_broken_pipe()), "BrokenPipeError");
+TEST_P(SubprocessTest, DrainRaisesOnceTheChildClosedItsStdin) {
+  EXPECT_EQ(run_coro(drain_after_the_child_exited()), "ConnectionResetError");
+}
+
+Coro<std::vector<std::string>> drain_waiting_when_the_child_exits() {
+  // The child reads one byte and exits while 1 MiB waits in the buffer:
+  // the waiting drain() raises the transport's BrokenPipeError, as does
+  // wait_closed(); a later drain() raises ConnectionResetError.
+  SubprocessOptions o = pipes(true, false, false);
+  o.std_out = DEVNULL;
+  std::vector<std::string> argv = {"head", "-c", "1"};
+  Process p = co_await create_subprocess_exec(argv, o);
+  StreamWriter in = p.std_in();
+  std::string big(1 << 20, 'z');
+  in.write(big);
+  std::vector<std::string> got;
+  got.push_back(in.transport()->get_write_buffer_size() > 0 ? "buffered" : "sent");
+  Coro<> drained = in.drain();
+  got.push_back(co_await what_it_raises(std::move(drained)));
+  Coro<> closing = in.wait_closed();
+  got.push_back(co_await what_it_raises(std::move(closing)));
+  Coro<> drained_again = in.drain();
+  got.push_back(co_await what_it_raises(std::move(drained_again)));
+  in.write(big);  // dropped, not raised
+  got.push_back(std::to_string(co_await p.wait()));
+  co_return got;
+}
+
+TEST_P(SubprocessTest, WaitingDrainRaisesBrokenPipeError) {
+  EXPECT_EQ(run_coro(drain_waiting_when_the_child_exits()),
+            (std::vector<std::string>{"buffered", "BrokenPipeError", "BrokenPipeError",
+                                      "ConnectionResetError", "0"}));
+}
+
+Coro<std::string> stdin_writer_basics() {
+  std::vector<std::string> argv = {"cat"};
+  Process p = co_await create_subprocess_exec(argv, pipes(true, true, false));
+  StreamWriter in = p.std_in();
+  EXPECT_TRUE(p.has_std_in());
+  // A write pipe transport: the descriptor as "pipe", no socket addresses.
+  ExtraInfo fd = in.get_extra_info("pipe");
+  EXPECT_TRUE(std::holds_alternative<int>(fd) && std::get<int>(fd) > 2);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(in.get_extra_info("peername")));
+  EXPECT_TRUE(in.can_write_eof());
+  EXPECT_FALSE(in.is_closing());
+  EXPECT_EQ(in.transport()->get_write_buffer_limits(),
+            (std::pair<size_t, size_t>(16 * 1024, 64 * 1024)));
+  std::vector<std::string> parts = {"a", "b", "c\n"};
+  in.writelines(parts);
+  in.write("more");
+  in.write_eof();  // the child sees EOF once this is flushed
+  EXPECT_TRUE(in.is_closing());
+  std::string out = co_await p.std_out().read();
+  co_await in.wait_closed();
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(in.get_extra_info("pipe")));
+  // Closed cleanly: wait_closed() again returns at once.
+  co_await in.wait_closed();
+  int rc = co_await p.wait();
+  co_return out + " rc=" + std::to_string(rc);
+}
+
+TEST_P(SubprocessTest, StdinIsAStreamWriterOverAWritePipe) {
+  EXPECT_EQ(run_coro(stdin_writer_basics()), "abc\nmore rc=0");
+}
+
+Coro<std::string> close_then_wait_closed() {
+  // wc counts what it got once stdin closes; close() flushes first.
+  std::string cmd = "wc -c";
+  Process p = co_await create_subprocess_shell(cmd, pipes(true, true, false));
+  StreamWriter in = p.std_in();
+  std::string data(100000, 'q');
+  in.write(data);
+  in.close();
+  co_await in.wait_closed();
+  EXPECT_EQ(in.transport()->get_write_buffer_size(), 0u);
+  std::string out = co_await p.std_out().read();
+  co_await p.wait();
+  co_return out;
+}
+
+TEST_P(SubprocessTest, CloseFlushesThenWaitClosedReturns) {
+  std::string out = run_coro(close_then_wait_closed());
+  EXPECT_EQ(std::atoi(out.c_str()), 100000) << out;
+}
+
+// Writes `data` in chunks, draining after each; the largest write buffer
+// seen, or 0 if a drain returned above the low-water mark.
+Coro<size_t> feed_in_chunks(StreamWriter w, std::string data, size_t chunk) {
+  size_t most = 0;
+  for (size_t at = 0; at < data.size(); at += chunk) {
+    w.write(std::string_view(data).substr(at, chunk));
+    most = std::max(most, w.transport()->get_write_buffer_size());
+    co_await w.drain();
+    if (w.transport()->get_write_buffer_size() > 16 * 1024) co_return 0;
+  }
+  w.close();
+  co_await w.wait_closed();
+  co_return most;
+}
+
+Coro<std::string> read_slowly(StreamReader r) {
+  std::string all;
+  while (true) {
+    std::string part = co_await r.read(32 * 1024);
+    if (part.empty()) break;
+    all += part;
+    auto zero = 0ms;
+    co_await sleep(zero);
+  }
+  co_return all;
+}
+
+Coro<std::pair<size_t, std::string>> drain_through_cat(std::string data) {
+  std::vector<std::string> argv = {"cat"};
+  Process p = co_await create_subprocess_exec(argv, pipes(true, true, false));
+  auto both = gather(feed_in_chunks(p.std_in(), data, 256 * 1024), read_slowly(p.std_out()));
+  auto [most, out] = co_await both;
+  co_await p.wait();
+  co_return std::make_pair(most, std::move(out));
+}
+
+TEST_P(SubprocessTest, DrainAppliesBackpressureThroughCat) {
+  std::string input;
+  for (int i = 0; input.size() < (4u << 20); ++i) input += std::to_string(i) + ";";
+  auto [most, out] = run_coro(drain_through_cat(input));
+  // Each 256 KiB write overfills the pipe, so drain() had to wait, and
+  // returned only at the low-water mark.
+  EXPECT_GT(most, 64u * 1024);
+  ASSERT_EQ(out.size(), input.size());
+  EXPECT_EQ(fnv1a(out), fnv1a(input));
 }
 
 Coro<std::vector<int>> many_at_once(int n) {
@@ -578,12 +730,6 @@ TEST_P(SubprocessTest, AThousandChildrenLeakNoDescriptorAndNoZombie) {
   EXPECT_EQ(open_fd_count(), before);
   std::set<int> zombies = zombie_children();
   for (int pid : pids) EXPECT_EQ(zombies.count(pid), 0u) << "zombie " << pid;
-}
-
-// FNV-1a over a string, to compare large payloads cheaply.
-uint64_t fnv1a(std::string_view s, uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
 }
 
 TEST_P(SubprocessTest, HundredMebibytesOfOutput) {
@@ -665,6 +811,54 @@ TEST_P(SubprocessTest, DroppingARunningChildKillsAndReapsIt) {
   set_log_sink(old);
   ASSERT_FALSE(logged.empty());
   EXPECT_THAT(logged[0], HasSubstr("killed"));
+}
+
+Coro<std::weak_ptr<Transport>> drop_process_with_buffered_stdin() {
+  std::vector<std::string> argv = {"sleep", "30"};
+  Process p = co_await create_subprocess_exec(argv, pipes(true, false, false));
+  StreamWriter in = p.std_in();
+  std::string big(1 << 20, 'w');
+  in.write(big);
+  EXPECT_GT(in.transport()->get_write_buffer_size(), 0u);
+  co_return std::weak_ptr<Transport>(in.transport());
+}  // the Process and its writer go away: the child runs, 1 MiB is buffered
+
+Coro<bool> stdin_transport_freed() {
+  std::weak_ptr<Transport> t = co_await drop_process_with_buffered_stdin();
+  // The child is killed, so the pipe's reader goes and the transport
+  // closes and lets go of itself -- while the loop runs, not at its close.
+  for (int i = 0; i < 500 && !t.expired(); ++i) {
+    auto tick = 10ms;
+    co_await sleep(tick);
+  }
+  co_return t.expired();
+}
+
+Coro<StreamWriter> stdin_of_dropped_process() {
+  std::vector<std::string> argv = {"sleep", "30"};
+  Process p = co_await create_subprocess_exec(argv, pipes(true, false, false));
+  co_return p.std_in();
+}
+
+Coro<std::string> use_stdin_after_drop() {
+  StreamWriter in = co_await stdin_of_dropped_process();
+  // Its Process closed it (nothing was buffered: a clean close).
+  EXPECT_TRUE(in.is_closing());
+  Coro<> closing = in.wait_closed();
+  std::string got = co_await what_it_raises(std::move(closing));
+  in.write("dropped");
+  Coro<> drained = in.drain();
+  got += "," + co_await what_it_raises(std::move(drained));
+  co_return got;
+}
+
+TEST_P(SubprocessTest, DroppedProcessClosesAndFreesItsStdin) {
+  LogSink old = set_log_sink([](int32_t, std::string_view) {});
+  int before = open_fd_count();
+  EXPECT_TRUE(run_coro(stdin_transport_freed()));
+  EXPECT_EQ(run_coro(use_stdin_after_drop()), ",ConnectionResetError");
+  EXPECT_EQ(open_fd_count(), before);
+  set_log_sink(old);
 }
 
 TEST_P(SubprocessTest, ThreadedWatcherOutlivingItsLoop) {
