@@ -93,7 +93,14 @@ int32_t UringPoller::watch(int32_t fd, uint32_t events, uint64_t token) {
   if (events != 0 && fcntl(fd, F_GETFD) < 0) return -errno;  // fail now, as epoll_ctl would
   if (static_cast<size_t>(fd) >= slots_.size()) slots_.resize(static_cast<size_t>(fd) + 1);
   Slot& s = slots_[fd];
+  bool was_armed = s.armed;
   cancel(fd, s);
+  // A removal is submitted now, not at the next poll: an armed POLL_ADD holds
+  // a reference on the file, so a socket closed right after (a transport's
+  // close) would otherwise stay open -- its port or unix name still bound --
+  // until the loop polls again, which may be never. epoll's EPOLL_CTL_DEL is
+  // a syscall per removal too.
+  if (events == 0 && was_armed) io_uring_submit(&ring_);
   ++s.generation;
   s.interest = events;
   s.token = token;

@@ -164,8 +164,12 @@ TEST(BackendsTest, APlainLibeventEventRunsBesideEddyCallbacks) {
 
 TEST(BackendsTest, EddyInfoShowsLibraryVersions) {
   std::string out = run(std::string(EDDY_INFO_PATH));
-  if (have("uv")) EXPECT_THAT(out, HasSubstr(std::string("libuv ") + uv_version_string()));
-  if (have("event")) EXPECT_THAT(out, HasSubstr(std::string("libevent ") + event_get_version()));
+  if (have("uv")) {
+    EXPECT_THAT(out, HasSubstr(std::string("libuv ") + uv_version_string()));
+  }
+  if (have("event")) {
+    EXPECT_THAT(out, HasSubstr(std::string("libevent ") + event_get_version()));
+  }
 }
 
 TEST(BackendsTest, AnUnavailableIoUringFallsBackToEpollAndSaysWhy) {

@@ -13,7 +13,7 @@ step() { echo "eddy_bench_test: $*"; }
 
 step "tiny run"
 "$bench" --min-time=0.001 --repetitions=1 --workloads=CallSoon --json="$tmp/out.json" \
-  >"$tmp/stdout" 2>"$tmp/stderr" || { cat "$tmp/stdout" "$tmp/stderr" >&2; fail "tiny run exited $?"; }
+  >"$tmp/stdout" 2>"$tmp/stderr" || { rc=$?; cat "$tmp/stdout" "$tmp/stderr" >&2; fail "tiny run exited $rc"; }
 grep -q "call_soon" "$tmp/stdout" || { cat "$tmp/stdout" >&2; fail "no call_soon row in the table"; }
 grep -q "BM_CallSoonLambda/epoll" "$tmp/stderr" || { cat "$tmp/stderr" >&2; fail "no progress line on stderr"; }
 

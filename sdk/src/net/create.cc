@@ -239,10 +239,12 @@ Coro<Server> create_unix_server_impl(EventLoop* lp, ProtocolFactory factory, std
     state->add_socket(fd);
     if (::bind(fd, addr.data(), addr.size()) < 0) {
       int err = errno;
+      // Escaped: an abstract name starts with a NUL, which would end what().
+      std::string shown = printable_path(path);
       if (err == EADDRINUSE) {
-        raise_os_error_text(err, absl::StrFormat("Address '%s' is already in use", path));
+        raise_os_error_text(err, absl::StrFormat("Address '%s' is already in use", shown));
       }
-      raise_os_error(err, path);
+      raise_os_error(err, shown);
     }
     state->listeners.back()->socket.address = SockAddr::sockname(fd);
     struct stat st;

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "absl/strings/str_format.h"
 #include "eddy/exceptions.h"
 
 namespace eddy::detail {
@@ -50,6 +51,20 @@ std::string lower_strerror(int err) {
   std::string s = ::strerror_r(err, buf, sizeof buf);
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
+}
+
+std::string printable_path(std::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  for (char c : path) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      absl::StrAppendFormat(&out, "\\x%02x", u);
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace eddy::detail

@@ -7,6 +7,7 @@
 
 #include <exception>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "eddy/coro.h"
@@ -26,6 +27,10 @@ std::exception_ptr os_error(int err);
 
 // strerror(err) in lower case, as asyncio's bind error messages print it.
 std::string lower_strerror(int err);
+
+// A unix socket path as an error message shows it: control bytes (the NUL
+// that starts an abstract name) as \xNN, the rest as is, like Python's repr.
+std::string printable_path(std::string_view path);
 
 }  // namespace eddy::detail
 

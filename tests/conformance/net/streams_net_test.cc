@@ -647,6 +647,15 @@ TEST_P(StreamsNetTest, PlainFunctionCallbacks) {
 Coro<> unix_round_trip(std::string path) {
   EventLoop& loop = get_running_loop();
   Server server = co_await start_unix_server(line_echo_handler, path);
+  if (path[0] == '\0') {
+    // A taken abstract name is named in the error with its NUL escaped.
+    try {
+      Server again = co_await start_unix_server(line_echo_handler, path);
+      ADD_FAILURE() << "bound twice";
+    } catch (const OSError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("'\\x00eddy-streams-"));
+    }
+  }
   auto [r, w] = co_await open_unix_connection(path);
   w.write("over unix\n");
   EXPECT_EQ(co_await r.readline(), "over unix\n");
@@ -661,12 +670,10 @@ Coro<> unix_round_trip(std::string path) {
   server.close();
   co_await server.wait_closed();
 
-  // The explicit-loop overloads and a small limit. (Another name: with the
-  // io_uring backend a closed listening socket stays bound until the loop
-  // has submitted the cancellation of its poll, so an abstract name cannot
-  // be bound again at once.)
+  // The explicit-loop overloads and a small limit, on the same name: a
+  // closed server's name can be bound again at once (an abstract name too,
+  // which no file removal frees: the listening socket must really be closed).
   UnixServerOptions uo;
-  path += "-2";
   Server server2 = co_await start_unix_server(loop, echo_handler, path, uo, 4096);
   auto [r2, w2] = co_await open_unix_connection(loop, path, 8);
   EXPECT_EQ(r2.limit(), 8u);
@@ -687,7 +694,6 @@ TEST_P(StreamsNetTest, UnixServerAndConnection) {
   run_coro(unix_round_trip(path));
   struct stat st;
   EXPECT_NE(::stat(path.c_str(), &st), 0) << "the server removes its socket file";
-  EXPECT_NE(::stat((path + "-2").c_str(), &st), 0) << "the server removes its socket file";
   std::string abstract = std::string(1, '\0') + "eddy-streams-" + std::to_string(::getpid()) + "-" +
                          testing::backend_test_name(GetParam());
   run_coro(unix_round_trip(abstract));
