@@ -10,7 +10,7 @@
 namespace eddy::detail {
 namespace {
 
-EDDY_FAST_TLS thread_local Driver t_driver;
+EDDY_FAST_TLS constinit thread_local Driver t_driver;
 
 }  // namespace
 

@@ -17,6 +17,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <new>
 #include <string>
 
 #include "eddy/block_pool.h"
@@ -50,6 +51,12 @@ class TaskCore : public FutureBase {
   // sized delete gets the dynamic type's size: the destructor is virtual.
   static void* operator new(size_t n) { return pool_alloc(n); }
   static void operator delete(void* p, size_t n) noexcept { pool_free(p, n); }
+  // A task of an over-aligned T is not pooled (pool blocks have operator
+  // new's default alignment).
+  static void* operator new(size_t n, std::align_val_t a) { return ::operator new(n, a); }
+  static void operator delete(void* p, size_t n, std::align_val_t a) noexcept {
+    ::operator delete(p, n, a);
+  }
 
   // Schedules the next step (no-op if one is scheduled already).
   void schedule();

@@ -1,5 +1,7 @@
 // Coro, Task, Future and run(): the basics, on every backend.
+#include <cstdint>
 #include <stdexcept>
+#include <vector>
 
 #include "task_fixture.h"
 
@@ -44,6 +46,35 @@ Coro<int> await_twice() {
 }
 
 TEST_P(TaskBasicTest, ATaskCanBeAwaitedManyTimes) { EXPECT_EQ(run_coro(await_twice()), 21); }
+
+// A task's value lives in its state: an over-aligned value gets its
+// alignment (such a task bypasses the block pool), a large one its bytes.
+struct alignas(64) Wide {
+  int v[20];
+};
+
+Coro<Wide> wide(int seed) {
+  co_await sleep(0ms);
+  Wide w{};
+  for (int i = 0; i < 20; ++i) w.v[i] = seed + i;
+  co_return w;
+}
+
+Coro<int> wide_values() {
+  std::vector<Task<Wide>> ts;
+  for (int k = 0; k < 8; ++k) ts.push_back(create_task(wide(k * 100)));
+  int sum = 0;
+  for (auto& t : ts) {
+    const Wide& w = co_await t;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(&w) % alignof(Wide), 0u);
+    sum += w.v[19];
+  }
+  co_return sum;
+}
+
+TEST_P(TaskBasicTest, OverAlignedValuesAreAligned) {
+  EXPECT_EQ(run_coro(wide_values()), 8 * 19 + 100 * (0 + 1 + 2 + 3 + 4 + 5 + 6 + 7));
+}
 
 Coro<std::string> names() {
   Task<int> t = create_task(sleepy(1, 1ms), "fetcher");
