@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <coroutine>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "eddy/locks.h"
 
 namespace eddy {
@@ -251,7 +253,10 @@ Coro<std::string> readexactly_coro(StatePtr s, std::ptrdiff_t n) {
   co_return s->take(want);
 }
 
-Coro<std::string> readuntil_coro(StatePtr s, std::vector<std::string> seps) {
+// One separator is the common case: it is kept inline, not in a vector.
+using Separators = absl::InlinedVector<std::string, 1>;
+
+Coro<std::string> readuntil_coro(StatePtr s, Separators seps) {
   if (seps.empty()) throw ValueError("Separator should contain at least one element");
   // Shortest first, so that on equal ends the shorter separator wins.
   std::stable_sort(seps.begin(), seps.end(),
@@ -341,19 +346,20 @@ Coro<std::string> StreamReader::read(std::ptrdiff_t n) { return detail::read_cor
 Coro<std::string> StreamReader::readline() { return detail::readline_coro(s_); }
 
 Coro<std::string> StreamReader::readuntil() {
-  return detail::readuntil_coro(s_, std::vector<std::string>{detail::newline()});
+  return detail::readuntil_coro(s_, detail::Separators{detail::newline()});
 }
 
 Coro<std::string> StreamReader::readuntil(std::string_view separator) {
-  return detail::readuntil_coro(s_, std::vector<std::string>{std::string(separator)});
+  return detail::readuntil_coro(s_, detail::Separators{std::string(separator)});
 }
 
 Coro<std::string> StreamReader::readuntil(std::initializer_list<std::string_view> separators) {
-  return detail::readuntil_coro(s_, std::vector<std::string>(separators.begin(), separators.end()));
+  return detail::readuntil_coro(s_, detail::Separators(separators.begin(), separators.end()));
 }
 
 Coro<std::string> StreamReader::readuntil(std::vector<std::string> separators) {
-  return detail::readuntil_coro(s_, std::move(separators));
+  return detail::readuntil_coro(s_, detail::Separators(std::make_move_iterator(separators.begin()),
+                                                       std::make_move_iterator(separators.end())));
 }
 
 Coro<std::string> StreamReader::readexactly(std::ptrdiff_t n) {

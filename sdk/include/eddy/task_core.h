@@ -54,8 +54,9 @@ class TaskCore : public FutureBase {
   // A task of an over-aligned T is not pooled (pool blocks have operator
   // new's default alignment).
   static void* operator new(size_t n, std::align_val_t a) { return ::operator new(n, a); }
-  static void operator delete(void* p, size_t n, std::align_val_t a) noexcept {
-    ::operator delete(p, n, a);
+  // Unsized: clang does not declare the sized global forms by default.
+  static void operator delete(void* p, size_t, std::align_val_t a) noexcept {
+    ::operator delete(p, a);
   }
 
   // Schedules the next step (no-op if one is scheduled already).

@@ -25,7 +25,7 @@ namespace eddy::detail {
 
 class SocketTransport;
 
-struct ServerState : LoopResource, std::enable_shared_from_this<ServerState> {
+struct ServerState final : LoopResource, std::enable_shared_from_this<ServerState> {
   // One listening socket and its accept watcher.
   struct Listener {
     ServerState* server = nullptr;
