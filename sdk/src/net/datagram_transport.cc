@@ -319,33 +319,14 @@ void DatagramSocketTransport::loop_closed() {
     ::close(fd_);
     fd_ = -1;
   }
-  reading_ = writing_ = false;
+  watch_.forget();
 }
 
 // ---- Watchers ----
 
-void DatagramSocketTransport::add_reader() {
-  if (reading_ || fd_ < 0) return;
-  loop_.add_reader_raw(fd_, &on_readable, this);
-  reading_ = true;
-}
-
-void DatagramSocketTransport::remove_reader() {
-  if (!reading_) return;
-  reading_ = false;
-  if (!loop_.is_closed()) loop_.remove_reader(fd_);
-}
-
-void DatagramSocketTransport::add_writer() {
-  if (writing_ || fd_ < 0) return;
-  loop_.add_writer_raw(fd_, &on_writable, this);
-  writing_ = true;
-}
-
-void DatagramSocketTransport::remove_writer() {
-  if (!writing_) return;
-  writing_ = false;
-  if (!loop_.is_closed()) loop_.remove_writer(fd_);
-}
+void DatagramSocketTransport::add_reader() { watch_.add_reader(loop_, fd_, &on_readable, this); }
+void DatagramSocketTransport::remove_reader() { watch_.remove_reader(loop_, fd_); }
+void DatagramSocketTransport::add_writer() { watch_.add_writer(loop_, fd_, &on_writable, this); }
+void DatagramSocketTransport::remove_writer() { watch_.remove_writer(loop_, fd_); }
 
 }  // namespace eddy::detail

@@ -26,6 +26,7 @@
 #include "eddy/event_loop.h"
 #include "eddy/future.h"
 #include "eddy/transports.h"
+#include "net/fd_watch.h"
 
 namespace eddy::detail {
 
@@ -93,8 +94,7 @@ class DatagramSocketTransport final : public DatagramTransport, private LoopReso
   int conn_lost_ = 0;
   bool closing_ = false;
   bool protocol_paused_ = false;
-  bool reading_ = false;   // the reader watcher is registered
-  bool writing_ = false;   // the writer watcher is registered
+  FdWatch watch_;  // which of the fd's watchers are registered
   bool attached_ = false;  // in the loop's resource list
   SockAddr sockname_, peername_;
 };

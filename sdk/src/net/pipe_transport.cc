@@ -210,7 +210,7 @@ void PipeTransport::loop_closed() {
   std::shared_ptr<PipeTransport> keep = std::move(self_);
   attached_ = false;  // the loop detached us
   closing_ = lost_scheduled_ = true;
-  reading_ = writing_ = false;
+  watch_.forget();
   buffer_.clear();
   if (fd_ >= 0) {
     ::close(fd_);
@@ -221,29 +221,10 @@ void PipeTransport::loop_closed() {
   buffered_ = nullptr;
 }
 
-void PipeTransport::add_reader(eddy_io_fn fn) {
-  if (reading_ || fd_ < 0) return;
-  loop_.add_reader_raw(fd_, fn, this);
-  reading_ = true;
-}
-
-void PipeTransport::remove_reader() {
-  if (!reading_) return;
-  reading_ = false;
-  if (!loop_.is_closed()) loop_.remove_reader(fd_);
-}
-
-void PipeTransport::add_writer(eddy_io_fn fn) {
-  if (writing_ || fd_ < 0) return;
-  loop_.add_writer_raw(fd_, fn, this);
-  writing_ = true;
-}
-
-void PipeTransport::remove_writer() {
-  if (!writing_) return;
-  writing_ = false;
-  if (!loop_.is_closed()) loop_.remove_writer(fd_);
-}
+void PipeTransport::add_reader(eddy_io_fn fn) { watch_.add_reader(loop_, fd_, fn, this); }
+void PipeTransport::remove_reader() { watch_.remove_reader(loop_, fd_); }
+void PipeTransport::add_writer(eddy_io_fn fn) { watch_.add_writer(loop_, fd_, fn, this); }
+void PipeTransport::remove_writer() { watch_.remove_writer(loop_, fd_); }
 
 // ---- ReadPipeTransport ----
 

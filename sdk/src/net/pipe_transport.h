@@ -23,6 +23,7 @@
 #include "eddy/event_loop.h"
 #include "eddy/future.h"
 #include "eddy/transports.h"
+#include "net/fd_watch.h"
 #include "net/write_buffer.h"
 
 namespace eddy::detail {
@@ -93,8 +94,7 @@ class PipeTransport : public Transport, protected LoopResource {
   int conn_lost_ = 0;
   bool closing_ = false;
   bool lost_scheduled_ = false;  // connection_lost is scheduled or done
-  bool reading_ = false;         // the reader watcher is registered
-  bool writing_ = false;         // the writer watcher is registered
+  FdWatch watch_;  // which of the fd's watchers are registered
   bool attached_ = false;        // in the loop's resource list
   const char* kind_;             // "read pipe" / "write pipe", for messages
 };

@@ -464,7 +464,7 @@ void SocketTransport::loop_closed() {
     ::close(fd_);
     fd_ = -1;
   }
-  reading_ = writing_ = false;
+  watch_.forget();
   if (server_) {
     server_->detach(this);
     server_.reset();
@@ -473,28 +473,9 @@ void SocketTransport::loop_closed() {
 
 // ---- Watchers ----
 
-void SocketTransport::add_reader() {
-  if (reading_ || fd_ < 0) return;
-  loop_.add_reader_raw(fd_, &on_readable, this);
-  reading_ = true;
-}
-
-void SocketTransport::remove_reader() {
-  if (!reading_) return;
-  reading_ = false;
-  if (!loop_.is_closed()) loop_.remove_reader(fd_);
-}
-
-void SocketTransport::add_writer() {
-  if (writing_ || fd_ < 0) return;
-  loop_.add_writer_raw(fd_, &on_writable, this);
-  writing_ = true;
-}
-
-void SocketTransport::remove_writer() {
-  if (!writing_) return;
-  writing_ = false;
-  if (!loop_.is_closed()) loop_.remove_writer(fd_);
-}
+void SocketTransport::add_reader() { watch_.add_reader(loop_, fd_, &on_readable, this); }
+void SocketTransport::remove_reader() { watch_.remove_reader(loop_, fd_); }
+void SocketTransport::add_writer() { watch_.add_writer(loop_, fd_, &on_writable, this); }
+void SocketTransport::remove_writer() { watch_.remove_writer(loop_, fd_); }
 
 }  // namespace eddy::detail

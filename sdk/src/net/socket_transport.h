@@ -23,6 +23,7 @@
 #include "eddy/event_loop.h"
 #include "eddy/future.h"
 #include "eddy/transports.h"
+#include "net/fd_watch.h"
 #include "net/write_buffer.h"
 
 namespace eddy::detail {
@@ -109,8 +110,7 @@ class SocketTransport final : public Transport, private LoopResource {
   bool eof_ = false;
   bool paused_ = false;
   bool protocol_paused_ = false;
-  bool reading_ = false;   // the reader watcher is registered
-  bool writing_ = false;   // the writer watcher is registered
+  FdWatch watch_;  // which of the fd's watchers are registered
   bool started_ = false;   // reading may begin (after connection_made)
   bool attached_ = false;  // in the loop's resource list
   Future<> empty_waiter_;  // sendfile in progress
