@@ -3,6 +3,7 @@
 //
 //   eddy-echo-load --port 40123 --connections 100 --size 1024
 //                  --warmup 0.25 --duration 1 --server-pid 4242 --cpu 1
+//                  [--engine epoll|uring] [--count-syscalls]
 //
 // A closed loop (load_client.h): N connections to 127.0.0.1:PORT, each with
 // one message of S bytes in flight, every echoed byte checked. It pins
@@ -12,7 +13,13 @@
 // server's CPU time from /proc (proc_cpu.h), so it reports what one message
 // costs the server, in user and in system time, next to the throughput and
 // the round-trip latencies (p50, p90, p99, p99.9 from a log-linear
-// histogram).
+// histogram). --engine picks the client's engine (load_client.h); eddy-bench
+// runs every server under both, as a cross-check. At the start of the
+// window it also checks the server's connections from outside
+// (server_socket_probe.h: how many have TCP_NODELAY). --count-syscalls
+// counts the server's system calls by name over the window
+// (syscall_counter.h); that slows the server a little, so eddy-bench does it
+// in a round of its own.
 //
 // Output: one JSON object on one line on stdout. Exit status: 0, or 1 if
 // any byte came back wrong or a connection broke (the "errors" count and
@@ -30,6 +37,8 @@
 
 #include "load_client.h"
 #include "proc_cpu.h"
+#include "server_socket_probe.h"
+#include "syscall_counter.h"
 
 namespace eddy::echo {
 namespace {
@@ -40,13 +49,14 @@ struct LoadOptions {
   double duration_s = 1.0;
   pid_t server_pid = 0;  // 0: no server CPU figures
   int cpu = -1;          // -1: not pinned
+  bool count_syscalls = false;
 };
 
 [[noreturn]] void usage() {
   std::fputs(
       "usage: eddy-echo-load --port N [--host ADDR] [--connections N] [--size BYTES]\n"
       "                      [--warmup SECONDS] [--duration SECONDS] [--server-pid PID]\n"
-      "                      [--cpu N]\n",
+      "                      [--cpu N] [--engine epoll|uring] [--count-syscalls]\n",
       stderr);
   std::exit(2);
 }
@@ -62,6 +72,10 @@ LoadOptions parse(int argc, char** argv) {
   LoadOptions o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--count-syscalls") {
+      o.count_syscalls = true;
+      continue;
+    }
     if (i + 1 >= argc) usage();
     const char* v = argv[++i];
     if (a == "--port") {
@@ -80,6 +94,10 @@ LoadOptions parse(int argc, char** argv) {
       o.server_pid = static_cast<pid_t>(number(v));
     } else if (a == "--cpu") {
       o.cpu = static_cast<int>(number(v));
+    } else if (a == "--engine") {
+      std::string e = v;
+      if (e != "epoll" && e != "uring") usage();
+      o.load.engine = e == "uring" ? LoadEngine::kUring : LoadEngine::kEpoll;
     } else {
       usage();
     }
@@ -157,6 +175,19 @@ int load_main(int argc, char** argv) {
   client.run_until(monotonic_ns() + static_cast<int64_t>(o.warmup_s * 1e9));
 
   client.reset_window();
+  ServerSockets sockets;
+  sockets.error = "no --server-pid";
+  if (o.server_pid) sockets = probe_server_sockets(o.server_pid, o.load.port);
+  SyscallCounter counter;
+  std::string syscalls_error;
+  bool counting = o.count_syscalls;
+  if (counting && !o.server_pid) {
+    counting = false;
+    syscalls_error = "--count-syscalls needs --server-pid";
+  } else if (counting && !counter.open(o.server_pid, &syscalls_error)) {
+    counting = false;
+  }
+  if (counting) counter.enable();
   CpuSample server0 = o.server_pid ? sample_process_cpu(o.server_pid) : CpuSample{};
   double self0 = cpu_seconds_of_self();
   int64_t t0 = monotonic_ns();
@@ -164,6 +195,7 @@ int load_main(int argc, char** argv) {
   int64_t t1 = monotonic_ns();
   double self1 = cpu_seconds_of_self();
   CpuSample server1 = o.server_pid ? sample_process_cpu(o.server_pid) : CpuSample{};
+  if (counting) counter.disable();
 
   double wall = static_cast<double>(t1 - t0) * 1e-9;
   uint64_t messages = client.completed();
@@ -180,6 +212,13 @@ int load_main(int argc, char** argv) {
     ++errors;
     first_error = "no message came back in the measured window";
   }
+  std::string syscalls_member;
+  if (o.count_syscalls) {
+    syscalls_member = counting ? ", \"syscalls\": " + syscall_counts_json(counter.counts()) +
+                                     ", \"syscalls_error\": \"\""
+                               : ", \"syscalls\": null, \"syscalls_error\": " +
+                                     quoted(syscalls_error);
+  }
   const LatencyHistogram& h = client.latencies();
   std::printf(
       "{\"ok\": %s, \"connections\": %d, \"size\": %zu, \"warmup_s\": %s, \"duration_s\": %s, "
@@ -189,7 +228,10 @@ int load_main(int argc, char** argv) {
       "\"server_pid\": %d, \"server_cpu_s\": %s, \"server_user_s\": %s, \"server_sys_s\": %s, "
       "\"server_cpu_exact\": %s, \"server_util\": %s, "
       "\"cpu_user_us_per_msg\": %s, \"cpu_sys_us_per_msg\": %s, \"cpu_total_us_per_msg\": %s, "
-      "\"client_util\": %s, \"open_connections\": %d, \"errors\": %llu, \"error\": %s}\n",
+      "\"client_util\": %s, \"open_connections\": %d, \"errors\": %llu, \"error\": %s, "
+      "\"engine\": \"%s\", \"uring_setup\": %s, \"messages_total\": %llu, \"client_nodelay\": %s, "
+      "\"server_tcp_connections\": %s, \"server_nodelay_connections\": %s, "
+      "\"server_socket_probe_error\": %s%s}\n",
       errors ? "false" : "true", o.load.connections, o.load.size, num(o.warmup_s).c_str(),
       num(wall).c_str(), static_cast<unsigned long long>(messages),
       num(static_cast<double>(messages) / wall).c_str(),
@@ -207,7 +249,14 @@ int load_main(int argc, char** argv) {
       num(server.ok ? server.system_s * per_msg_us : std::nan("")).c_str(),
       num(server.ok ? server.total_s * per_msg_us : std::nan("")).c_str(),
       num((self1 - self0) / wall).c_str(), client.open_connections(),
-      static_cast<unsigned long long>(errors), quoted(first_error).c_str());
+      static_cast<unsigned long long>(errors), quoted(first_error).c_str(),
+      o.load.engine == LoadEngine::kUring ? "uring" : "epoll",
+      o.load.engine == LoadEngine::kUring ? quoted(client.uring_setup()).c_str() : "null",
+      static_cast<unsigned long long>(client.completed_total()),
+      client.all_nodelay() ? "true" : "false",
+      sockets.ok ? std::to_string(sockets.connections).c_str() : "null",
+      sockets.ok ? std::to_string(sockets.nodelay).c_str() : "null",
+      quoted(sockets.ok ? "" : sockets.error).c_str(), syscalls_member.c_str());
   std::fflush(stdout);
   return errors ? 1 : 0;
 }

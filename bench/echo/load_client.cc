@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "load_client_uring.h"
 #include "message_pattern.h"
 
 namespace eddy::echo {
@@ -35,13 +36,6 @@ int64_t monotonic_ns() {
 
 LoadClient::LoadClient(const LoadConfig& config) : config_(config) {}
 
-LoadClient::~LoadClient() {
-  for (Conn& c : conns_) {
-    if (c.fd >= 0) ::close(c.fd);
-  }
-  if (epfd_ >= 0) ::close(epfd_);
-}
-
 bool LoadClient::start(std::string* error) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -50,17 +44,26 @@ bool LoadClient::start(std::string* error) {
     *error = "not an IPv4 address: " + config_.host;
     return false;
   }
-  epfd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epfd_ < 0) {
-    *error = errno_text("epoll_create1");
-    return false;
+  bool uring = config_.engine == LoadEngine::kUring;
+  if (uring) {
+    if (!start_uring(error)) return false;
+  } else {
+    epfd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd_ < 0) {
+      *error = errno_text("epoll_create1");
+      return false;
+    }
   }
-  arena_.reset(new char[static_cast<size_t>(config_.connections) * config_.size]);
+  // Each connection's message and, for kUring, its receive buffer.
+  receive_size_ = uring ? std::min(config_.size, kReadSize) : 0;
+  size_t per_conn = config_.size + receive_size_;
+  arena_.reset(new char[static_cast<size_t>(config_.connections) * per_conn]);
   conns_.resize(static_cast<size_t>(config_.connections));
   for (int i = 0; i < config_.connections; ++i) {
     Conn& c = conns_[static_cast<size_t>(i)];
     c.id = static_cast<uint32_t>(i);
-    c.message = arena_.get() + static_cast<size_t>(i) * config_.size;
+    c.message = arena_.get() + static_cast<size_t>(i) * per_conn;
+    c.receive = c.message + config_.size;
     // A blocking connect, one at a time: simple, and on loopback each takes
     // microseconds once the server listens with a large backlog.
     c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -71,6 +74,8 @@ bool LoadClient::start(std::string* error) {
     }
     int one = 1;
     ::setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ++open_;
+    if (uring) continue;  // io_uring's recv and send wait by themselves
     ::fcntl(c.fd, F_SETFL, ::fcntl(c.fd, F_GETFL) | O_NONBLOCK);
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -79,10 +84,22 @@ bool LoadClient::start(std::string* error) {
       *error = errno_text("epoll_ctl");
       return false;
     }
-    ++open_;
   }
   int64_t now = monotonic_ns();
-  for (Conn& c : conns_) begin_message(c, now);
+  for (Conn& c : conns_) {
+    if (uring) queue_receive(c);
+    begin_message(c, now);
+  }
+  return true;
+}
+
+bool LoadClient::all_nodelay() const {
+  for (const Conn& c : conns_) {
+    if (c.fd < 0) continue;
+    int on = 0;
+    socklen_t len = sizeof on;
+    if (::getsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &on, &len) != 0 || !on) return false;
+  }
   return true;
 }
 
@@ -96,7 +113,11 @@ void LoadClient::begin_message(Conn& c, int64_t now) {
   c.sent = 0;
   c.received = 0;
   c.started_ns = now;
-  send_more(c);
+  if (config_.engine == LoadEngine::kUring) {
+    queue_send(c);
+  } else {
+    send_more(c);
+  }
 }
 
 void LoadClient::send_more(Conn& c) {
@@ -129,20 +150,28 @@ void LoadClient::on_readable(Conn& c) {
   ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
   if (n < 0) {
     if (errno == EAGAIN || errno == EINTR) return;
+    n = -errno;
+  }
+  on_received(c, buf, n);
+}
+
+bool LoadClient::on_received(Conn& c, const char* buf, ssize_t n) {
+  if (n < 0) {
+    errno = static_cast<int>(-n);
     fail(c, errno_text("recv") + " after " + std::to_string(c.received) + " of " +
                 std::to_string(config_.size) + " bytes");
-    return;
+    return false;
   }
   if (n == 0) {
     fail(c, "closed by the server after " + std::to_string(c.received) + " of " +
                 std::to_string(config_.size) + " bytes");
-    return;
+    return false;
   }
   size_t got = static_cast<size_t>(n);
   if (c.received + got > c.sent) {
     fail(c, "the server sent " + std::to_string(c.received + got - c.sent) +
                 " bytes more than it was sent");
-    return;
+    return false;
   }
   if (std::memcmp(buf, c.message + c.received, got) != 0) {
     size_t at = 0;
@@ -152,15 +181,17 @@ void LoadClient::on_readable(Conn& c) {
                   config_.size, static_cast<unsigned char>(buf[at]),
                   static_cast<unsigned char>(c.message[c.received + at]));
     fail(c, what);
-    return;
+    return false;
   }
   c.received += got;
-  if (c.received < config_.size) return;
+  if (c.received < config_.size) return true;
   int64_t now = monotonic_ns();
   latencies_.record(static_cast<uint64_t>(now - c.started_ns));
   ++completed_;
+  ++completed_total_;
   ++c.seq;
   begin_message(c, now);
+  return c.fd >= 0;
 }
 
 void LoadClient::fail(Conn& c, const std::string& what) {
@@ -169,12 +200,23 @@ void LoadClient::fail(Conn& c, const std::string& what) {
     first_error_ =
         "connection " + std::to_string(c.id) + ", message " + std::to_string(c.seq) + ": " + what;
   }
+  // An io_uring recv in flight holds the socket open past close(); the
+  // shutdown ends it (its completion is then ignored: c.fd < 0).
+  if (config_.engine == LoadEngine::kUring) ::shutdown(c.fd, SHUT_RDWR);
   ::close(c.fd);  // also leaves the epoll set
   c.fd = -1;
   --open_;
 }
 
 void LoadClient::run_until(int64_t deadline_ns) {
+  if (config_.engine == LoadEngine::kUring) {
+    run_uring_until(deadline_ns);
+  } else {
+    run_epoll_until(deadline_ns);
+  }
+}
+
+void LoadClient::run_epoll_until(int64_t deadline_ns) {
   epoll_event events[256];
   for (;;) {
     int64_t left = deadline_ns - monotonic_ns();

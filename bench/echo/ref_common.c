@@ -8,12 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 static void usage(const char* prog, const char* const* variants) {
-  fprintf(stderr, "usage: %s [--port N] [--host ADDR] [--corrupt]", prog);
+  fprintf(stderr, "usage: %s [--port N] [--host ADDR] [--corrupt] [--artefact]", prog);
   if (variants != NULL) {
     fprintf(stderr, " [--variant ");
     for (int i = 0; variants[i] != NULL; ++i) fprintf(stderr, "%s%s", i ? "|" : "", variants[i]);
@@ -27,11 +28,14 @@ void echo_parse_args(int argc, char** argv, const char* const* variants, EchoArg
   out->host = "127.0.0.1";
   out->port = 0;
   out->corrupt = 0;
+  out->artefact = 0;
   out->variant = 0;
   for (int i = 1; i < argc; ++i) {
     const char* a = argv[i];
     if (strcmp(a, "--corrupt") == 0) {
       out->corrupt = 1;
+    } else if (strcmp(a, "--artefact") == 0) {
+      out->artefact = 1;
     } else if (strcmp(a, "--port") == 0 && i + 1 < argc) {
       char* end = NULL;
       long p = strtol(argv[++i], &end, 10);
@@ -99,4 +103,12 @@ void echo_set_nodelay(int fd) {
 void echo_maybe_corrupt(char* data, size_t n) {
   static unsigned calls;
   if (n > 0 && ++calls % 64 == 0) data[n / 2] ^= 0x5a;
+}
+
+void echo_artefact(void) {
+  size_t size = 256 * 1024;
+  char* p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return;
+  p[0] = 1;
+  munmap(p, size);
 }

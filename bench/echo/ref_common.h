@@ -23,6 +23,7 @@ typedef struct EchoArgs {
   const char* host; /* "127.0.0.1" unless --host */
   int port;         /* --port, 0 = any free port */
   int corrupt;      /* --corrupt: flip a byte now and then (for tests) */
+  int artefact;     /* --artefact: an mmap and a munmap per read (for tests) */
   int variant;      /* server-specific --variant index, 0 by default */
 } EchoArgs;
 
@@ -48,5 +49,11 @@ void echo_set_nodelay(int fd);
 
 /* For --corrupt: flips one byte of data[0..n) on every 64th call. */
 void echo_maybe_corrupt(char* data, size_t n);
+
+/* For --artefact: what CPython's sock.recv(256 KiB) costs per message under
+ * glibc's dynamic mmap threshold, on purpose: maps 256 KiB, touches its
+ * first page and unmaps it. eddy-bench's tests check that its syscall count
+ * shows one mmap and one munmap per message. */
+void echo_artefact(void);
 
 #endif /* EDDY_BENCH_ECHO_REF_COMMON_H_ */

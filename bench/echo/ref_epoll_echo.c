@@ -100,7 +100,7 @@ static void stash(int fd, const char* data, size_t n) {
   watch(fd, EPOLL_CTL_MOD, EPOLLOUT);
 }
 
-static void on_readable(int fd, int corrupt) {
+static void on_readable(int fd, int corrupt, int artefact) {
   char buf[ECHO_READ_BUFFER];
   ssize_t n = read(fd, buf, sizeof buf);
   if (n <= 0) {
@@ -109,6 +109,7 @@ static void on_readable(int fd, int corrupt) {
     return;
   }
   if (corrupt) echo_maybe_corrupt(buf, (size_t)n);
+  if (artefact) echo_artefact();
   ssize_t w = write(fd, buf, (size_t)n);
   if (w == n) return;
   if (w < 0) {
@@ -163,7 +164,7 @@ int main(int argc, char** argv) {
       } else if (events[i].events & EPOLLOUT) {
         on_writable(fd);
       } else {
-        on_readable(fd, args.corrupt); /* EPOLLIN, or EPOLLHUP/EPOLLERR: read says which */
+        on_readable(fd, args.corrupt, args.artefact); /* EPOLLIN, or EPOLLHUP/EPOLLERR: read says which */
       }
     }
   }

@@ -7,6 +7,13 @@
 #   is caught: its row says ERROR and eddy-bench exits nonzero;
 # - the Python references, pointed at an interpreter that does not exist,
 #   are skipped with a note, and the run still succeeds;
+# - the set-up states the allocator condition (pinned by default,
+#   --malloc=default recorded as such), and the JSON carries it;
+# - every row has its cross-check (the io_uring load engine) and its
+#   syscall count; a server with a deliberate mmap+munmap per message
+#   (EDDY_BENCH_ECHO_ARTEFACT) shows about one of each per message, where
+#   the plain server shows none; --cross-check=strict fails the run when
+#   the two load generators disagree beyond --tolerance;
 # - --compare and --plot re-read the run (--from); an unknown --references
 #   name is a command-line error.
 #   eddy_bench_echo_test.sh PATH_TO_EDDY_BENCH
@@ -27,6 +34,8 @@ step "short echo run"
   || { rc=$?; cat "$tmp/stdout" "$tmp/stderr" >&2; fail "the short echo run exited $rc"; }
 grep -q "raw epoll (C)" "$tmp/stdout" || { cat "$tmp/stdout" >&2; fail "no raw epoll row in the echo table"; }
 grep -q "64 B × 4 conn" "$tmp/stdout" || { cat "$tmp/stdout" >&2; fail "no 64 B x 4 block in the echo table"; }
+grep -q "malloc .*GLIBC_TUNABLES=glibc.malloc.mmap_threshold=" "$tmp/stdout" \
+  || { cat "$tmp/stdout" >&2; fail "the set-up block does not state the allocator condition"; }
 
 step "echo JSON shape"
 python3 - "$tmp/out.json" <<'PY' || fail "the echo part of the JSON file has the wrong shape"
@@ -66,7 +75,75 @@ assert any(r["kind"] == "eddy" and r["server"] == "epoll" and r["mode"] == "prot
 assert any(r["server"] == "asyncio" for r in echo["results"]), "no asyncio row"
 assert not any(r["mode"] == "sockets" for r in echo["results"]), "sockets rows were not asked for"
 assert d["results"] == [], "micro rows ran although --workloads selected only echo"
+m = s["malloc"]
+assert m["mode"] == "pinned" and "mmap_threshold" in m["glibc_tunables"] and m["glibc_version"], m
+assert s["cross_check"] == "on" and s["cross_check_engine"] == "uring" and s["tolerance_pct"] == 15, s
+assert s["syscalls"] is True, s
+for r in echo["results"]:
+    c = r["cross_check"]
+    assert c["engine"] == "uring" and c["error_rounds"] == 0 and len(c["rounds"]) == 2, c
+    assert c["cpu_total_us_per_msg"]["median"] > 0 and c["ratio"] > 0, c
+    assert isinstance(c["agrees"], bool), c
+    for rnd in c["rounds"]:
+        assert rnd["errors"] == 0, rnd
+    k = r["syscalls"]
+    if k["note"]:
+        continue  # not countable here (no permission); the note says why
+    assert k["per_msg"] > 0 and k["messages"] > 0, k
+    assert abs(sum(k["by_name_per_msg"].values()) - k["per_msg"]) < 1e-3 * k["per_msg"], k
+    assert all(v > 0 for v in k["counts"].values()), k
+    # An echo server receives and sends (whatever the call) per message.
+    io = sum(v for n, v in k["by_name_per_msg"].items()
+             if n in ("read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg",
+                      "sendmsg", "io_uring_enter"))
+    assert io >= 0.9, (r["name"], k)
 PY
+
+step "a syscall per message shows in the count"
+if EDDY_BENCH_ECHO_ARTEFACT=ref_epoll "$bench" --backends=epoll --references=ref_epoll \
+    --workloads=Echo/raw --repetitions=1 --cross-check=off $tiny --json="$tmp/art.json" \
+    >"$tmp/art.out" 2>"$tmp/art.err"; then :; else
+  cat "$tmp/art.out" "$tmp/art.err" >&2; fail "the artefact run failed"
+fi
+python3 - "$tmp/art.json" "$tmp/out.json" <<'PY' || { cat "$tmp/art.out" >&2; fail "the artefact does not show in the syscall count"; }
+import json, sys
+art = json.load(open(sys.argv[1]))["echo"]["results"][0]["syscalls"]
+plain = [r for r in json.load(open(sys.argv[2]))["echo"]["results"]
+         if r["name"] == "Echo/ref_epoll/raw/64/4"][0]["syscalls"]
+if art["note"]:
+    print("syscalls not countable here: " + art["note"])
+    sys.exit(0)
+a = art["by_name_per_msg"]
+assert 0.9 <= a.get("mmap", 0) <= 1.1 and 0.9 <= a.get("munmap", 0) <= 1.1, art
+assert plain["by_name_per_msg"].get("mmap", 0) < 0.01, plain
+assert art["per_msg"] >= plain["per_msg"] + 1.8, (art, plain)
+PY
+grep -q "mmap 1.0" "$tmp/art.out" || { cat "$tmp/art.out" >&2; fail "the table's breakdown does not show the mmap per message"; }
+
+step "--malloc=default is recorded"
+"$bench" --backends=epoll --references=ref_epoll --workloads=Echo/raw --repetitions=1 \
+    --malloc=default --syscalls=off --cross-check=off $tiny --json="$tmp/def.json" >"$tmp/def.out" 2>&1 \
+  || { cat "$tmp/def.out" >&2; fail "the --malloc=default run failed"; }
+grep -q "malloc .*default dynamic mmap and trim thresholds" "$tmp/def.out" \
+  || { cat "$tmp/def.out" >&2; fail "the set-up block does not say the thresholds are glibc's own"; }
+python3 - "$tmp/def.json" <<'PY' || fail "the JSON does not record --malloc=default"
+import json, os, sys
+s = json.load(open(sys.argv[1]))["echo"]["settings"]
+assert s["malloc"]["mode"] == "default", s
+assert s["malloc"]["glibc_tunables"] == os.environ.get("GLIBC_TUNABLES", ""), s
+assert s["cross_check"] == "off" and s["syscalls"] is False, s
+r = json.load(open(sys.argv[1]))["echo"]["results"][0]
+assert r["cross_check"] is None and r["syscalls"] is None, r
+PY
+
+step "--cross-check=strict fails on disagreement"
+if "$bench" --backends=epoll --references=ref_epoll --workloads=Echo/raw --repetitions=1 \
+    --cross-check=strict --tolerance=0.0001 --syscalls=off $tiny >"$tmp/x.out" 2>&1; then
+  cat "$tmp/x.out" >&2; fail "a disagreement beyond the tolerance did not fail a strict run"
+fi
+grep -q "≠" "$tmp/x.out" || { cat "$tmp/x.out" >&2; fail "the disagreeing row is not marked"; }
+grep -q "cross-check: Echo/ref_epoll/raw/64/4: .* µs/msg under the epoll load generator" "$tmp/x.out" \
+  || { cat "$tmp/x.out" >&2; fail "the disagreement is not explained"; }
 
 step "corrupting server"
 if EDDY_BENCH_ECHO_CORRUPT=ref_epoll "$bench" --backends=epoll --references=ref_epoll \

@@ -119,10 +119,15 @@ std::vector<EchoServer> echo_servers(const std::vector<std::string>& eddy_backen
       out.push_back(s);
     }
   }
-  // Test hook (options.h): a reference that flips a byte now and then.
-  if (const char* corrupt = std::getenv("EDDY_BENCH_ECHO_CORRUPT")) {
+  // Test hooks (options.h): a reference that flips a byte now and then,
+  // and one that makes an mmap and a munmap per message.
+  const std::pair<const char*, const char*> hooks[] = {{"EDDY_BENCH_ECHO_CORRUPT", "--corrupt"},
+                                                       {"EDDY_BENCH_ECHO_ARTEFACT", "--artefact"}};
+  for (const auto& [variable, flag] : hooks) {
+    const char* name = std::getenv(variable);
+    if (name == nullptr) continue;
     for (EchoServer& s : out) {
-      if (s.server == corrupt && s.kind == EchoKind::kRawC) s.command.push_back("--corrupt");
+      if (s.server == name && s.kind == EchoKind::kRawC) s.command.push_back(flag);
     }
   }
   return out;

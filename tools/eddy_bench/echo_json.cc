@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string>
 
+#include "malloc_condition.h"
+
 namespace eddy::bench_tool {
 namespace {
 
@@ -55,6 +57,74 @@ void write_settings(JsonWriter& w, const Options& o, const EchoPrograms& p) {
   w.begin_array();
   for (const std::string& m : p.eddy_modes) w.value(m);
   w.end_array();
+  MallocCondition malloc;
+  malloc_condition(o.malloc_mode, &malloc);
+  w.key("malloc");
+  w.begin_object();
+  w.key("mode"), w.value(malloc.mode);
+  w.key("glibc_version"), w.value(malloc.glibc_version);
+  w.key("glibc_tunables"), w.value(malloc.glibc_tunables);
+  w.end_object();
+  w.key("cross_check"), w.value(o.cross_check);
+  w.key("cross_check_engine"), w.value(o.cross_check == "off" ? "" : "uring");
+  w.key("tolerance_pct"), w.value(o.tolerance_pct);
+  w.key("syscalls"), w.value(o.syscalls);
+  w.end_object();
+}
+
+void write_rounds(JsonWriter& w, const EchoResult* r) {
+  w.key("rounds");
+  w.begin_array();
+  if (r) {
+    for (const EchoRound& round : r->rounds) {
+      w.begin_object();
+      for (const auto& [k, v] : round.values) w.key(k), w.value(v);
+      w.end_object();
+    }
+  }
+  w.end_array();
+}
+
+void write_cross_check(JsonWriter& w, const EchoRow& r) {
+  w.key("cross_check");
+  if (r.cross == nullptr) {
+    w.value(std::nan(""));  // null
+    return;
+  }
+  w.begin_object();
+  w.key("engine"), w.value("uring");
+  w.key("uring_setup"), w.value(r.cross->uring_setup);
+  write_summary(w, "msgs_per_s", r.cross_msgs_per_s);
+  write_summary(w, "cpu_total_us_per_msg", r.cross_cpu_total_us);
+  w.key("ratio"), w.value(r.cross_ratio > 0 ? r.cross_ratio : std::nan(""));
+  w.key("agrees"), w.value(r.cross_ratio > 0 && !r.disagrees);
+  write_rounds(w, r.cross);
+  w.key("error_rounds"), w.value(r.cross->error_rounds);
+  if (r.cross->error_rounds > 0) w.key("error"), w.value(r.cross->error);
+  w.end_object();
+}
+
+void write_syscalls(JsonWriter& w, const EchoRow& r) {
+  w.key("syscalls");
+  if (r.counted == nullptr) {
+    w.value(std::nan(""));  // null
+    return;
+  }
+  w.begin_object();
+  w.key("per_msg"), w.value(r.syscalls_per_msg > 0 ? r.syscalls_per_msg : std::nan(""));
+  w.key("by_name_per_msg");
+  w.begin_object();
+  for (const auto& [name, per_msg] : r.syscalls_by_name) w.key(name), w.value(per_msg);
+  w.end_object();
+  const EchoRound* round = r.counted->rounds.empty() ? nullptr : &r.counted->rounds.front();
+  w.key("messages"), w.value(round ? round->get("messages") : std::nan(""));
+  w.key("counts");
+  w.begin_object();
+  if (round) {
+    for (const auto& [name, n] : round->syscalls) w.key(name), w.value(n);
+  }
+  w.end_object();
+  w.key("note"), w.value(r.syscalls_note);
   w.end_object();
 }
 
@@ -90,19 +160,18 @@ void write_row(JsonWriter& w, const EchoRow& r) {
   w.key("cpu_per_msg"), w.value(r.cpu_vs_c > 0 ? r.cpu_vs_c : std::nan(""));
   w.key("leanest"), w.value(r.leanest_c);
   w.end_object();
-  w.key("rounds");
-  w.begin_array();
-  if (r.result) {
-    for (const EchoRound& round : r.result->rounds) {
-      w.begin_object();
-      for (const auto& [k, v] : round.values) w.key(k), w.value(v);
-      w.end_object();
-    }
-  }
-  w.end_array();
+  write_rounds(w, r.result);
+  write_cross_check(w, r);
+  write_syscalls(w, r);
   w.key("error_rounds"), w.value(r.result ? r.result->error_rounds : 0);
   w.key("echo_errors"), w.value(r.result ? r.result->echo_errors : 0.0);
-  if (r.error()) w.key("error"), w.value(r.result->error);
+  w.key("fed_identically"), w.value(r.feed_note.empty());
+  w.key("feed_note"), w.value(r.feed_note);
+  for (const EchoResult* part : {r.result, r.cross, r.counted}) {
+    if (part == nullptr || part->error_rounds == 0) continue;
+    w.key("error"), w.value(part->error);  // the first part's that failed
+    break;
+  }
   w.end_object();
 }
 

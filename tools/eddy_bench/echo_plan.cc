@@ -12,6 +12,12 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
   return out;
 }
 
+std::string format_pct(double pct) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g%%", pct);
+  return buf;
+}
+
 // The name a skipped note goes under: eddy's modes are skipped per mode
 // (every backend alike), the references per server.
 std::string note_name(const EchoServer& s) {
@@ -43,6 +49,7 @@ bool plan_echo(const Options& o, const std::vector<std::string>& eddy_backends, 
   s.load_program = plan->programs.load;
   s.warmup_s = o.warmup_s;
   s.duration_s = o.duration_s;
+  malloc_condition(o.malloc_mode, &s.malloc);  // options.cc accepts only known modes
   s.server_cpu = o.server_cpu < cores ? o.server_cpu : -1;
   s.load_cpu = o.load_cpu < cores ? o.load_cpu : -1;
   if (s.server_cpu < 0 || s.load_cpu < 0) {
@@ -82,7 +89,17 @@ std::string echo_setup_line(const EchoPlan& plan, const Options& o) {
                      "; connections " + join(conns) + "; " + window + "; server on " +
                      cpu(plan.settings.server_cpu) + ", load on " + cpu(plan.settings.load_cpu);
   if (!plan.cpu_note.empty()) line += " (" + plan.cpu_note + ")";
-  return line + "; programs in " + plan.programs.dir;
+  line += "; programs in " + plan.programs.dir;
+  // The lines below carry their own labels (print_setup indents none).
+  line += "\n  malloc     " + plan.settings.malloc.description;
+  std::string checks = o.cross_check == "off"
+                           ? "no cross-check"
+                           : "cross-check: every server also under eddy-echo-load --engine uring, "
+                             "CPU/msg to agree within " +
+                                 format_pct(o.tolerance_pct) +
+                                 (o.cross_check == "strict" ? " (strict)" : "");
+  checks += o.syscalls ? "; syscalls counted in a separate round" : "; syscalls not counted";
+  return line + "\n  checks     " + checks;
 }
 
 void print_echo_list(std::FILE* out, const EchoPlan& plan, const Options& o) {

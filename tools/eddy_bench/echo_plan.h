@@ -35,7 +35,10 @@ struct EchoPlan {
 bool plan_echo(const Options& o, const std::vector<std::string>& eddy_backends, int cores,
                bool regex_given, const std::regex& re, EchoPlan* plan, std::string* error);
 
-// The set-up block's line about the echo runs ("" when there are none).
+// The set-up block's lines about the echo runs ("" when there are none):
+// the runs, the allocator condition, the cross-check and syscall counting.
+// The first line goes under print_setup's "echo" label; the others carry
+// their own.
 std::string echo_setup_line(const EchoPlan& plan, const Options& o);
 
 // --list: the echo workloads, with the servers of each.

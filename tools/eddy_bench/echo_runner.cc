@@ -32,7 +32,7 @@ bool start_server(const EchoInstance& instance, const EchoSettings& s, Child* se
   argv.push_back("--port");
   argv.push_back("0");
   std::string error;
-  if (!server->start({argv, s.server_cpu}, &error)) {
+  if (!server->start({argv, s.server_cpu, s.malloc.env_set, s.malloc.env_unset}, &error)) {
     record_error(r, "cannot start the server: " + error);
     return false;
   }
@@ -87,7 +87,10 @@ void run_echo(const EchoInstance& instance, const EchoSettings& s, EchoResult* r
                                    "--server-pid",
                                    std::to_string(server.pid()),
                                    "--cpu",
-                                   std::to_string(s.load_cpu)};
+                                   std::to_string(s.load_cpu),
+                                   "--engine",
+                                   s.engine};
+  if (s.count_syscalls) argv.push_back("--count-syscalls");
   std::string error;
   if (!load.start({argv, s.load_cpu}, &error)) {
     server.terminate(kStopGraceS);
@@ -133,9 +136,20 @@ void run_echo(const EchoInstance& instance, const EchoSettings& s, EchoResult* r
         r, with_stderr("the server ended during the run (" + server.exit_text() + ")", server));
     return;
   }
+  if (doc["uring_setup"].is_string()) r->uring_setup = doc["uring_setup"].string();
   EchoRound round;
   for (const auto& [key, value] : doc.members()) {
     if (value.is_number()) round.values[key] = value.number();
+    if (value.is_bool()) round.values[key] = value.boolean() ? 1 : 0;
+  }
+  if (s.count_syscalls) {
+    for (const auto& [name, n] : doc["syscalls"]["by_name"].members()) {
+      round.syscalls.emplace_back(name, n.number());
+    }
+    round.syscalls_error = doc["syscalls_error"].string();
+    if (!doc["syscalls"].is_object() && round.syscalls_error.empty()) {
+      round.syscalls_error = "eddy-echo-load reported no syscall counts";
+    }
   }
   r->rounds.push_back(round);
 }

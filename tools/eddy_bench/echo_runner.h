@@ -13,15 +13,24 @@
 //   stderr, and eddy-bench exits with status 1. Error rounds do not count
 //   in the medians.
 //
+// The server starts under the settings' allocator condition
+// (malloc_condition.h). The load generator runs with the settings' engine
+// (--engine epoll|uring: the second engine is the cross-check's) and, in a
+// counting run, counts the server's system calls over its window
+// (--count-syscalls); a server whose syscalls cannot be counted gives a
+// round with syscalls_error set, not an error round.
+//
 // Thread-safety: main thread only.
 #ifndef EDDY_TOOLS_EDDY_BENCH_ECHO_RUNNER_H_
 #define EDDY_TOOLS_EDDY_BENCH_ECHO_RUNNER_H_
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "echo_catalog.h"
+#include "malloc_condition.h"
 
 namespace eddy::bench_tool {
 
@@ -31,6 +40,9 @@ struct EchoSettings {
   double duration_s = 0.5;
   int server_cpu = 0;
   int load_cpu = 1;
+  MallocCondition malloc;        // what every server starts under
+  std::string engine = "epoll";  // eddy-echo-load --engine
+  bool count_syscalls = false;   // eddy-echo-load --count-syscalls
 };
 
 // One round's figures: every number of the load generator's line
@@ -38,6 +50,10 @@ struct EchoSettings {
 struct EchoRound {
   std::map<std::string, double> values;
   double get(const std::string& key) const;  // NaN if absent or null
+  // A counting run's system calls over the window, by name, largest first
+  // (empty with the reason in syscalls_error when they were not counted).
+  std::vector<std::pair<std::string, double>> syscalls;
+  std::string syscalls_error;
 };
 
 struct EchoResult {
@@ -47,6 +63,14 @@ struct EchoResult {
   std::string error;       // the last error's description
   bool skipped = false;
   std::string skip_reason;
+  std::string uring_setup;  // the io_uring engine's ring set-up (eddy-echo-load's "uring_setup")
+};
+
+// Every result of an invocation, by run name.
+struct EchoResults {
+  std::map<std::string, EchoResult> timed;    // the timed rounds
+  std::map<std::string, EchoResult> cross;    // under the cross-check's engine
+  std::map<std::string, EchoResult> counted;  // the syscall-counting round
 };
 
 void run_echo(const EchoInstance& instance, const EchoSettings& settings, EchoResult* result);

@@ -36,7 +36,39 @@ std::string ratio_text(double r) {
   return buf;
 }
 
-void print_lines(std::FILE* out, const std::vector<std::vector<std::string>>& lines) {
+// The cross-check cell: the ratio of the two load generators' CPU/msg,
+// marked when they disagree.
+std::string cross_text(const EchoRow& r) {
+  if (r.cross_ratio <= 0) return "-";
+  return ratio_text(r.cross_ratio) + (r.disagrees ? " ≠" : "");
+}
+
+std::string calls_text(const EchoRow& r) {
+  if (r.syscalls_per_msg <= 0) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", r.syscalls_per_msg);
+  return buf;
+}
+
+// "2.02: recvfrom 1.00, sendto 1.00, epoll_wait 0.02": the calls of at
+// least 0.01 per message, largest first.
+std::string breakdown_text(const EchoRow& r) {
+  std::string text = calls_text(r) + ":";
+  bool first = true;
+  for (const auto& [name, per_msg] : r.syscalls_by_name) {
+    if (per_msg < 0.005) break;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%s %s %.2f", first ? "" : ",", name.c_str(), per_msg);
+    text += buf;
+    first = false;
+  }
+  return text;
+}
+
+// Columns padded to their widest cell: the first left-aligned, the others
+// right-aligned unless right_align is false.
+void print_lines(std::FILE* out, const std::vector<std::vector<std::string>>& lines,
+                 bool right_align = true) {
   std::vector<size_t> widths;
   for (const auto& line : lines) {
     widths.resize(std::max(widths.size(), line.size()), 0);
@@ -46,7 +78,7 @@ void print_lines(std::FILE* out, const std::vector<std::vector<std::string>>& li
   for (const auto& line : lines) {
     std::string text;
     for (size_t i = 0; i < line.size(); ++i) {
-      text += i == 0 ? pad_right(line[i], widths[i]) : pad_left(line[i], widths[i]);
+      text += i == 0 || !right_align ? pad_right(line[i], widths[i]) : pad_left(line[i], widths[i]);
       if (i + 1 < line.size()) text += "  ";
     }
     while (!text.empty() && text.back() == ' ') text.pop_back();
@@ -85,7 +117,8 @@ void print_echo_table(std::FILE* out, const std::vector<EchoRow>& rows, const Op
     const EchoInstance& head = rows[i].instance;
     std::vector<std::vector<std::string>> lines;
     lines.push_back({size_text(head.size) + " × " + std::to_string(head.connections) + " conn",
-                     "msgs/s", "p50", "p99", "user", "sys", "CPU/msg", "msgs/s vs C", "CPU vs C"});
+                     "msgs/s", "p50", "p99", "user", "sys", "CPU/msg", "msgs/s vs C", "CPU vs C",
+                     "calls/msg", "2nd load"});
     for (; i < rows.size() && rows[i].instance.size == head.size &&
            rows[i].instance.connections == head.connections;
          ++i) {
@@ -97,7 +130,8 @@ void print_echo_table(std::FILE* out, const std::vector<EchoRow>& rows, const Op
                                    (r.error() ? " ERROR" : "");
       lines.push_back({r.instance.server.label, rate, us_text(r.p50_us), us_text(r.p99_us),
                        cpu_text(r.cpu_user_us), cpu_text(r.cpu_sys_us), cpu_text(r.cpu_total_us),
-                       ratio_text(r.throughput_vs_c), ratio_text(r.cpu_vs_c)});
+                       ratio_text(r.throughput_vs_c), ratio_text(r.cpu_vs_c), calls_text(r),
+                       cross_text(r)});
       if (r.client_util.count > 0) busiest_client = std::max(busiest_client, r.client_util.median);
     }
     std::fprintf(out, "\n");
@@ -108,6 +142,45 @@ void print_echo_table(std::FILE* out, const std::vector<EchoRow>& rows, const Op
                "p50/p99: round-trip latency; user/sys/CPU/msg: the server's CPU time per message\n"
                "in µs, from /proc; vs C: msgs/s over the fastest raw C server's (ref_epoll,\n"
                "ref_uv, ref_event), CPU/msg over the leanest one's.\n");
+  std::fprintf(out,
+               "calls/msg: the server's system calls per message, counted in a separate round\n"
+               "(below, by name); 2nd load: its CPU/msg under eddy-echo-load's epoll engine over\n"
+               "the same under its io_uring engine (≠: beyond ±%g%%).\n",
+               o.tolerance_pct);
+  bool any_counts = false;
+  for (const EchoRow& r : rows) any_counts = any_counts || r.syscalls_per_msg > 0;
+  if (any_counts) {
+    std::fprintf(out, "\nSystem calls per message (counting round):\n");
+    std::vector<std::vector<std::string>> lines;
+    for (const EchoRow& r : rows) {
+      if (r.syscalls_per_msg <= 0) continue;
+      lines.push_back({"  " + r.instance.server.label + ", " + size_text(r.instance.size) + " × " +
+                           std::to_string(r.instance.connections),
+                       breakdown_text(r)});
+    }
+    print_lines(out, lines, /*right_align=*/false);
+  }
+  std::vector<std::string> notes;
+  for (const EchoRow& r : rows) {
+    if (!r.syscalls_note.empty() &&
+        std::find(notes.begin(), notes.end(), r.syscalls_note) == notes.end()) {
+      notes.push_back(r.syscalls_note);
+    }
+  }
+  for (const std::string& n : notes) std::fprintf(out, "syscalls not counted: %s\n", n.c_str());
+  for (const EchoRow& r : rows) {
+    if (!r.disagrees) continue;
+    std::fprintf(out,
+                 "cross-check: %s: %.2f µs/msg under the epoll load generator, %.2f under the "
+                 "io_uring one (%.2f×): the figure depends on the load generator\n",
+                 r.instance.name.c_str(), r.cpu_total_us.median, r.cross_cpu_total_us.median,
+                 r.cross_ratio);
+  }
+  for (const EchoRow& r : rows) {
+    if (r.feed_note.empty()) continue;
+    std::fprintf(out, "not fed as the others: %s: %s\n", r.instance.name.c_str(),
+                 r.feed_note.c_str());
+  }
   if (busiest_client > 0.9) {
     std::fprintf(out,
                  "The load generator kept its CPU %.0f%% busy: the fastest servers' msgs/s is "
@@ -115,8 +188,11 @@ void print_echo_table(std::FILE* out, const std::vector<EchoRow>& rows, const Op
                  busiest_client * 100);
   }
   for (const EchoRow& r : rows) {
-    if (r.error()) {
-      std::fprintf(out, "error: %s: %s\n", r.instance.name.c_str(), r.result->error.c_str());
+    const std::pair<const EchoResult*, const char*> parts[] = {
+        {r.result, ""}, {r.cross, " (cross-check)"}, {r.counted, " (syscall count)"}};
+    for (const auto& [result, what] : parts) {
+      if (result == nullptr || result->error_rounds == 0) continue;
+      std::fprintf(out, "error: %s%s: %s\n", r.instance.name.c_str(), what, result->error.c_str());
     }
   }
   std::fflush(out);

@@ -22,7 +22,8 @@ void write_setup(JsonWriter& w, const Setup& s, const CpuContext& cpu) {
   w.key("cores"), w.value(s.cores);
   w.key("cpu_mhz"), w.value(cpu.mhz);
   w.key("cpu_scaling"), w.value(cpu.scaling);
-  w.key("load_avg"), w.value(s.load_avg);
+  w.key("load_avg"), w.value(s.load_avg);  // at the start
+  w.key("load_avg_end"), w.value(s.load_avg_end);
   w.key("kernel"), w.value(s.kernel);
   w.key("compiler"), w.value(s.compiler);
   w.key("build_type"), w.value(s.build_type);
@@ -31,6 +32,7 @@ void write_setup(JsonWriter& w, const Setup& s, const CpuContext& cpu) {
   w.begin_object();
   for (const auto& [name, version] : s.libraries) w.key(name), w.value(version);
   w.end_object();
+  write_probes_json(w, s.probes);
   w.end_object();
 }
 

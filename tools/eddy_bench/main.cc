@@ -182,22 +182,46 @@ int run(int argc, char** argv) {
 
   print_setup(stdout, setup, o, shown, skipped, echo_setup_line(echo, o));
   Collector collector;
-  std::map<std::string, EchoResult> echo_results;
+  EchoResults echo_results;
   std::vector<Job> jobs;
   for (const Instance& i : plan) {
     jobs.push_back({i.name, [&collector, name = i.name] { run_benchmark(name, &collector); }});
   }
+  // Each echo run, and its cross-check beside it in the same round, so
+  // that drift hits both load generators alike.
+  EchoSettings cross_settings = echo.settings;
+  cross_settings.engine = "uring";
   for (const EchoInstance& i : echo.runs) {
-    jobs.push_back(
-        {i.name, [&echo, &echo_results, i] { run_echo(i, echo.settings, &echo_results[i.name]); }});
+    jobs.push_back({i.name, [&echo, &echo_results, i] {
+                      run_echo(i, echo.settings, &echo_results.timed[i.name]);
+                    }});
+    if (o.cross_check == "off") continue;
+    jobs.push_back({i.name + " (cross-check)", [&cross_settings, &echo_results, i] {
+                      run_echo(i, cross_settings, &echo_results.cross[i.name]);
+                    }});
   }
   double seconds = run_rounds(jobs, o.repetitions, !o.quiet);
+  // The counting round, apart: counting slows a server down a little, and
+  // its figures feed no timing column.
+  if (o.syscalls && !echo.runs.empty()) {
+    EchoSettings counting = echo.settings;
+    counting.count_syscalls = true;
+    std::vector<Job> counts;
+    for (const EchoInstance& i : echo.runs) {
+      counts.push_back({i.name + " (syscalls)", [&counting, &echo_results, i] {
+                          run_echo(i, counting, &echo_results.counted[i.name]);
+                        }});
+    }
+    seconds += run_rounds(counts, 1, !o.quiet);
+  }
+  finish_setup(&setup);
   std::vector<Row> rows = build_rows(plan, collector.results());
   if (!plan.empty()) print_table(stdout, rows, shown, o.repetitions);
-  std::vector<EchoRow> echo_rows = build_echo_rows(echo.runs, echo_results);
+  std::vector<EchoRow> echo_rows = build_echo_rows(echo.runs, echo_results, o.tolerance_pct);
   print_echo_table(stdout, echo_rows, o);
   std::printf("\n%zu benchmarks and %zu echo runs x %d rounds in %.1f s.\n", plan.size(),
               echo.runs.size(), o.repetitions, seconds);
+  print_setup_end(stdout, setup);
 
   int status = 0;
   for (const auto& [name, result] : collector.results()) {
@@ -205,6 +229,7 @@ int run(int argc, char** argv) {
   }
   for (const EchoRow& r : echo_rows) {
     if (r.error()) status = 1;
+    if (r.disagrees && o.cross_check == "strict") status = 1;
     if (r.skipped()) skipped.push_back({r.instance.name, r.result->skip_reason});
   }
   RunFacts facts{&setup, &collector.cpu(), &o,         &shown,        &skipped,

@@ -75,6 +75,15 @@ const char* usage() {
          "                      beside eddy-bench, in a build tree or an install)\n"
          "  --server-cpu=N      CPU of the server (default 0)\n"
          "  --load-cpu=N        CPU of the load generator (default 1)\n"
+         "  --malloc=MODE       pinned: every server under the same fixed glibc malloc\n"
+         "                      thresholds (default); default: glibc's dynamic ones\n"
+         "  --syscalls=on|off   a counting round: each server's system calls per\n"
+         "                      message, by name (default on; needs root or\n"
+         "                      CAP_PERFMON, else skipped with the reason)\n"
+         "  --cross-check=on|off|strict  measure each server under a second,\n"
+         "                      io_uring-driven load generator too and compare CPU per\n"
+         "                      message (default on; strict: disagreement is an error)\n"
+         "  --tolerance=PCT     the agreement the cross-check asks for (default 15)\n"
          "Reports:\n"
          "  --plot=FILE         a chart (.png or .svg) of echo throughput and p99, and\n"
          "                      of the micro rows' ratios; needs gnuplot\n"
@@ -175,6 +184,33 @@ bool parse_options(int argc, char** argv, Options* out, std::string* error) {
         return false;
       }
       (name == "--server-cpu" ? out->server_cpu : out->load_cpu) = static_cast<int>(v);
+    } else if (name == "--malloc") {
+      if (!take_value()) return false;
+      if (value != "pinned" && value != "default") {
+        *error = "--malloc wants pinned or default, not '" + value + "'";
+        return false;
+      }
+      out->malloc_mode = value;
+    } else if (name == "--syscalls") {
+      if (!take_value()) return false;
+      if (value != "on" && value != "off") {
+        *error = "--syscalls wants on or off, not '" + value + "'";
+        return false;
+      }
+      out->syscalls = value == "on";
+    } else if (name == "--cross-check") {
+      if (!take_value()) return false;
+      if (value != "on" && value != "off" && value != "strict") {
+        *error = "--cross-check wants on, off or strict, not '" + value + "'";
+        return false;
+      }
+      out->cross_check = value;
+    } else if (name == "--tolerance") {
+      if (!take_value()) return false;
+      if (!parse_double(value, &out->tolerance_pct) || out->tolerance_pct <= 0) {
+        *error = "--tolerance wants a percentage > 0, not '" + value + "'";
+        return false;
+      }
     } else if (name == "--plot") {
       if (!take_value()) return false;
       out->plot_path = value;

@@ -23,6 +23,17 @@
 //   --echo-dir=DIR       where the echo programs are (default: found
 //                        beside eddy-bench, in a build tree or an install)
 //   --server-cpu=N, --load-cpu=N   CPUs the server and the load run on
+//   --malloc=MODE        pinned (default): every server under the same
+//                        fixed glibc malloc thresholds; default: glibc's
+//                        dynamic ones (malloc_condition.h says why)
+//   --syscalls=on|off    a counting round after the timed ones: each
+//                        server's system calls per message, by name
+//                        (default on; skipped with the reason where the
+//                        kernel does not allow it)
+//   --cross-check=on|off|strict   each server also measured under a
+//                        second, io_uring-driven load generator; its CPU
+//                        per message must agree within --tolerance=PCT
+//                        (15); strict makes a disagreement an error
 // and, for any run:
 //   --plot=FILE          throughput and p99 (and micro ratios) as a .png
 //                        or .svg chart, drawn by gnuplot
@@ -32,9 +43,11 @@
 //   --from=RUN.json      with --plot / --compare: take this run's results
 //                        instead of running anything
 //
-// Test hook: EDDY_BENCH_ECHO_CORRUPT=NAME starts the reference server NAME
-// with --corrupt (it flips a byte now and then), to check that a broken
-// echo is caught and reported.
+// Test hooks: EDDY_BENCH_ECHO_CORRUPT=NAME starts the raw C reference server
+// NAME with --corrupt (it flips a byte now and then), to check that a broken
+// echo is caught and reported; EDDY_BENCH_ECHO_ARTEFACT=NAME with
+// --artefact (an mmap and a munmap per message, as CPython's recv under
+// glibc's dynamic threshold), to check that the syscall count shows it.
 //
 // Thread-safety: pure functions.
 #ifndef EDDY_TOOLS_EDDY_BENCH_OPTIONS_H_
@@ -65,6 +78,10 @@ struct Options {
   std::string echo_dir;  // empty: found beside the executable
   int server_cpu = 0;
   int load_cpu = 1;
+  std::string malloc_mode = "pinned";  // "pinned" | "default"
+  bool syscalls = true;
+  std::string cross_check = "on";  // "on" | "off" | "strict"
+  double tolerance_pct = 15;
 
   // Reporting.
   std::string plot_path;

@@ -33,6 +33,23 @@ int temp_file() {
   return fd;
 }
 
+// The child's environment: this process's, with spec.env_unset removed and
+// spec.env_set put over it. Built before fork, so the child only execs.
+std::vector<std::string> child_environment(const ChildSpec& spec) {
+  auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry = *e;
+    std::string name = name_of(entry);
+    bool dropped = false;
+    for (const std::string& u : spec.env_unset) dropped = dropped || u == name;
+    for (const std::string& s : spec.env_set) dropped = dropped || name_of(s) == name;
+    if (!dropped) env.push_back(entry);
+  }
+  env.insert(env.end(), spec.env_set.begin(), spec.env_set.end());
+  return env;
+}
+
 }  // namespace
 
 Child::~Child() {
@@ -52,6 +69,10 @@ bool Child::start(const ChildSpec& spec, std::string* error) {
   std::vector<char*> argv;
   for (const std::string& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  std::vector<std::string> env_strings = child_environment(spec);
+  std::vector<char*> envp;
+  for (const std::string& e : env_strings) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
   cpu_set_t cpus;
   CPU_ZERO(&cpus);
   if (spec.cpu >= 0) CPU_SET(spec.cpu, &cpus);
@@ -86,7 +107,7 @@ bool Child::start(const ChildSpec& spec, std::string* error) {
     dup2(null_in, STDIN_FILENO);
     dup2(out[1], STDOUT_FILENO);
     dup2(err, STDERR_FILENO);
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), envp.data());
     static const char kMsg[] = "exec failed: ";
     (void)!write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
     (void)!write(STDERR_FILENO, argv[0], strlen(argv[0]));

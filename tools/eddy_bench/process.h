@@ -23,6 +23,11 @@ namespace eddy::bench_tool {
 struct ChildSpec {
   std::vector<std::string> argv;  // argv[0] is the program's path
   int cpu = -1;                   // pin to this CPU; -1: inherit
+  // "NAME=VALUE" entries set in the child's environment on top of this
+  // process's (an entry replaces an inherited variable of its name), and
+  // names removed from it.
+  std::vector<std::string> env_set;
+  std::vector<std::string> env_unset;
 };
 
 class Child {

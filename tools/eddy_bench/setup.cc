@@ -130,7 +130,17 @@ Setup collect_setup() {
       std::string(EDDY_PROJECT_VERSION) + ", loop ABI " + abi_string(EDDY_ABI_VERSION_CURRENT);
   s.libraries = libraries();
   s.backends = unique_backends();
+  s.probes = run_probes();
   return s;
+}
+
+void finish_setup(Setup* setup) { setup->load_avg_end = load_avg(); }
+
+void print_setup_end(std::FILE* out, const Setup& setup) {
+  if (setup.load_avg_end.empty()) return;
+  std::fprintf(out, "  load avg   at end of run %s (at start %s)\n", setup.load_avg_end.c_str(),
+               setup.load_avg.c_str());
+  std::fflush(out);
 }
 
 }  // namespace eddy::bench_tool

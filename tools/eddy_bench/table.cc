@@ -40,8 +40,14 @@ void print_setup(std::FILE* out, const Setup& setup, const Options& options,
                  const std::string& echo_line) {
   std::fprintf(out, "eddy-bench %s\n", setup.eddy_version.c_str());
   std::fprintf(out, "  date       %s\n", setup.date_utc.c_str());
-  std::fprintf(out, "  cpu        %s, %d cores online; load average %s\n", setup.cpu_model.c_str(),
-               setup.cores, setup.load_avg.c_str());
+  std::fprintf(out, "  cpu        %s, %d cores online; load average %s at start%s%s\n",
+               setup.cpu_model.c_str(), setup.cores, setup.load_avg.c_str(),
+               setup.load_avg_end.empty() ? "" : ", at end ", setup.load_avg_end.c_str());
+  std::fprintf(out, "  machine    %s\n", machine_line(setup.probes).c_str());
+  std::fprintf(out, "  cpu speed  %s\n", cpu_speed_line(setup.probes).c_str());
+  for (const std::string& line : wake_lines(setup.probes)) {
+    std::fprintf(out, "  wake-up    %s\n", line.c_str());
+  }
   std::fprintf(out, "  kernel     %s\n", setup.kernel.c_str());
   std::fprintf(out, "  build      %s, %s\n", setup.compiler.c_str(), setup.build_type.c_str());
   std::string libs;
