@@ -53,7 +53,10 @@ int32_t EpollPoller::init() {
 }
 
 int32_t EpollPoller::watch(int32_t fd, uint32_t events, uint64_t token) {
+  if (fd < 0) return -EBADF;
+  size_t index = static_cast<size_t>(fd);
   if (events == 0) {
+    if (index < in_set_.size()) in_set_[index] = 0;
     // The fd may be closed already (the kernel then dropped it): not an error.
     if (epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) < 0 && errno != ENOENT && errno != EBADF) {
       return -errno;
@@ -63,12 +66,21 @@ int32_t EpollPoller::watch(int32_t fd, uint32_t events, uint64_t token) {
   struct epoll_event ev {};
   ev.events = to_epoll(events);
   ev.data.u64 = token;
-  // MOD first (the common change), ADD when the kernel does not know the fd:
-  // it is new, or it was closed and its number reused since we last saw it.
-  if (epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) == 0) return 0;
-  if (errno != ENOENT) return -errno;
-  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0) return 0;
-  return -errno;
+  // One epoll_ctl per change: MOD for an fd this poller added, ADD for a new
+  // one. Each falls back to the other when the kernel disagrees: an fd closed
+  // and its number reused since it was added is no longer in the set (MOD
+  // gives ENOENT), and EEXIST cannot happen unless the set was changed behind
+  // our back, but is handled as a change all the same.
+  bool known = index < in_set_.size() && in_set_[index] != 0;
+  if (epoll_ctl(epfd_, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0) {
+    if (errno != (known ? ENOENT : EEXIST)) return -errno;
+    if (epoll_ctl(epfd_, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) < 0) return -errno;
+  }
+  // Only a real fd gets here (the kernel refused the others), so the table
+  // never grows past the process's fd limit.
+  if (index >= in_set_.size()) in_set_.resize(index + 1, 0);
+  in_set_[index] = 1;
+  return 0;
 }
 
 int32_t EpollPoller::poll(int64_t timeout_ns, eddy_event* out, int32_t capacity) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "eddy/backend/poller.h"
 
@@ -32,6 +33,10 @@ class EpollPoller final : public backend::Poller {
   int epfd_ = -1;
   int wakefd_ = -1;
   bool have_pwait2_ = true;  // cleared on ENOSYS
+  // Which fds this poller has added to the epoll set, indexed by fd, so that
+  // a change costs one epoll_ctl (a fresh add used to try MOD first and then
+  // ADD). Grows to the highest fd watched; nothing is allocated after that.
+  std::vector<uint8_t> in_set_;
 };
 
 // Whether epoll can run here (it always can on Linux; the probe checks anyway).

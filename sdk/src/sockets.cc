@@ -2,8 +2,10 @@
 //
 // Each operation is a coroutine holding one *Op object in its frame. The op
 // first tries its system call inline; if the call would block, the op's
-// FdWatch registers a reader or writer callback that retries the call each
-// time the descriptor is ready and completes a Future<void> when it is done.
+// FdWatch registers a reader or writer callback (the loop's raw watcher: a C
+// function and the op's address, so a wait allocates nothing) that retries
+// the call each time the descriptor is ready and completes a Future<void>
+// when it is done.
 // The watcher is removed as soon as the call completes, and by FdWatch's
 // destructor otherwise (the task was cancelled, or its loop abandoned it), so
 // no callback ever runs against a dead frame.
@@ -41,9 +43,12 @@ namespace {
 
 bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
-// asyncio raises this (in debug mode) for a socket with a timeout; a
-// blocking call here would freeze every task of the loop.
-void check_nonblocking(int fd) {
+// A blocking call here would freeze every task of the loop. asyncio checks
+// the socket's timeout in debug mode only, and so does eddy: outside debug
+// mode the check would cost an fcntl() per call (two per echoed message in
+// eddy-bench's sockets mode, docs/BENCHMARKS.md).
+void check_nonblocking(EventLoop& loop, int fd) {
+  if (!loop.get_debug()) return;
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0) raise_os_error(errno);
   if (!(flags & O_NONBLOCK)) throw ValueError("the socket must be non-blocking");
@@ -72,11 +77,10 @@ class FdWatch {
   Future<> wait() {
     done_ = Future<>(loop_);
     SlotKey key(&loop_, fd_, writer_);
-    auto callback = [this] { on_ready(); };
     if (writer_) {
-      loop_.add_writer(fd_, std::move(callback));
+      loop_.add_writer_raw(fd_, &FdWatch::ready_thunk, this);
     } else {
-      loop_.add_reader(fd_, std::move(callback));
+      loop_.add_reader_raw(fd_, &FdWatch::ready_thunk, this);
     }
     // The loop replaced any previous callback on this slot: its owner is
     // displaced and will never be woken (asyncio's behaviour).
@@ -91,6 +95,19 @@ class FdWatch {
   int fd() const { return fd_; }
 
  private:
+  // The loop calls this through the C ABI: nothing may be thrown past it.
+  static void ready_thunk(void* self, int32_t, uint32_t) {
+    auto* watch = static_cast<FdWatch*>(self);
+    try {
+      watch->on_ready();
+    } catch (...) {
+      ExceptionContext ctx;
+      ctx.message = "Exception in a socket operation's watcher";
+      ctx.exception = std::current_exception();
+      watch->loop_.call_exception_handler(ctx);
+    }
+  }
+
   void on_ready() {
     if (done_.done()) return;  // cancelled; the frame removes the watcher
     bool finished = false;
@@ -316,37 +333,42 @@ EventLoop& loop_or_running(EventLoop* loop) { return loop ? *loop : get_running_
 // ---- Coroutines (the public functions forward here) ----
 
 Coro<std::string> recv_impl(EventLoop* lp, int fd, size_t n) {
-  check_nonblocking(fd);
-  RecvOp op(loop_or_running(lp), fd, n);
+  EventLoop& loop = loop_or_running(lp);
+  check_nonblocking(loop, fd);
+  RecvOp op(loop, fd, n);
   if (!op.attempt()) co_await op.wait();
   co_return std::move(op.data_);
 }
 
 Coro<size_t> recv_into_impl(EventLoop* lp, int fd, std::span<char> buf) {
-  check_nonblocking(fd);
-  RecvIntoOp op(loop_or_running(lp), fd, buf);
+  EventLoop& loop = loop_or_running(lp);
+  check_nonblocking(loop, fd);
+  RecvIntoOp op(loop, fd, buf);
   if (!op.attempt()) co_await op.wait();
   co_return op.received_;
 }
 
 Coro<std::pair<std::string, SockAddr>> recvfrom_impl(EventLoop* lp, int fd, size_t n) {
-  check_nonblocking(fd);
-  RecvFromOp op(loop_or_running(lp), fd, n);
+  EventLoop& loop = loop_or_running(lp);
+  check_nonblocking(loop, fd);
+  RecvFromOp op(loop, fd, n);
   if (!op.attempt()) co_await op.wait();
   co_return std::pair<std::string, SockAddr>(std::move(op.data_), op.from_);
 }
 
 Coro<void> sendall_impl(EventLoop* lp, int fd, std::string_view data) {
-  check_nonblocking(fd);
-  SendAllOp op(loop_or_running(lp), fd, data);
+  EventLoop& loop = loop_or_running(lp);
+  check_nonblocking(loop, fd);
+  SendAllOp op(loop, fd, data);
   if (op.attempt()) co_return;
   op.keep_rest();
   co_await op.wait();
 }
 
 Coro<size_t> sendto_impl(EventLoop* lp, int fd, std::string_view data, SockAddr addr) {
-  check_nonblocking(fd);
-  SendToOp op(loop_or_running(lp), fd, data, addr);
+  EventLoop& loop = loop_or_running(lp);
+  check_nonblocking(loop, fd);
+  SendToOp op(loop, fd, data, addr);
   if (!op.attempt()) {
     op.keep_data();
     co_await op.wait();
@@ -355,15 +377,17 @@ Coro<size_t> sendto_impl(EventLoop* lp, int fd, std::string_view data, SockAddr 
 }
 
 Coro<std::pair<int, SockAddr>> accept_impl(EventLoop* lp, int fd) {
-  check_nonblocking(fd);
-  AcceptOp op(loop_or_running(lp), fd);
+  EventLoop& loop = loop_or_running(lp);
+  check_nonblocking(loop, fd);
+  AcceptOp op(loop, fd);
   if (!op.attempt()) co_await op.wait();
   co_return op.take();
 }
 
 Coro<void> connect_impl(EventLoop* lp, int fd, SockAddr addr) {
-  check_nonblocking(fd);
-  ConnectOp op(loop_or_running(lp), fd, addr);
+  EventLoop& loop = loop_or_running(lp);
+  check_nonblocking(loop, fd);
+  ConnectOp op(loop, fd, addr);
   if (op.start()) co_return;
   co_await op.wait();
 }

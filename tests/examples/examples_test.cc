@@ -50,7 +50,9 @@ TEST_P(ExamplesTest, Ex3_01_HelloTakesAboutOneSecond) {
   ExampleRun r = run("ex3_01_hello");
   EXPECT_THAT(r.out, ContainsRegex("Hello!\n.*Goodbye!\n"));
   EXPECT_GE(r.seconds, 0.9);
-  EXPECT_LT(r.seconds, 1.5);
+  // The whole process's wall time: start-up under ASan on a loaded 2-core CI
+  // machine took 1.50 s once; a second sleep would still show.
+  EXPECT_LT(r.seconds, 1.9);
 }
 
 TEST_P(ExamplesTest, Ex3_02_ShutdownByHand) {

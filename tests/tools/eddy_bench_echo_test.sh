@@ -116,7 +116,12 @@ if art["note"]:
 a = art["by_name_per_msg"]
 assert 0.9 <= a.get("mmap", 0) <= 1.1 and 0.9 <= a.get("munmap", 0) <= 1.1, art
 assert plain["by_name_per_msg"].get("mmap", 0) < 0.01, plain
-assert art["per_msg"] >= plain["per_msg"] + 1.8, (art, plain)
+# Compare the calls other than the waits: how many epoll_waits a message
+# costs depends on how busy the server is (0.35 to 0.6 on a loaded machine).
+def besides_waits(k):
+    return k["per_msg"] - sum(v for n, v in k["by_name_per_msg"].items()
+                              if n.startswith(("epoll_wait", "epoll_pwait")))
+assert besides_waits(art) >= besides_waits(plain) + 1.8, (art, plain)
 PY
 grep -q "mmap 1.0" "$tmp/art.out" || { cat "$tmp/art.out" >&2; fail "the table's breakdown does not show the mmap per message"; }
 

@@ -371,7 +371,9 @@ TEST_P(SocketsTest, UnixStreamEcho) {
 
 // ---- Blocking descriptors ----
 
+// asyncio checks that a socket is non-blocking in debug mode only.
 Coro<std::string> on_blocking(int fd) {
+  get_running_loop().set_debug(true);
   std::string messages;
   try {
     co_await sock_recv(fd, 10);
@@ -387,10 +389,23 @@ Coro<std::string> on_blocking(int fd) {
   co_return messages;
 }
 
-TEST_P(SocketsTest, BlockingSocketRaisesValueError) {
+TEST_P(SocketsTest, BlockingSocketRaisesValueErrorInDebugMode) {
   auto [a, b] = stream_pair(false);
   EXPECT_EQ(run_coro(on_blocking(a.fd)),
             "the socket must be non-blocking / the socket must be non-blocking");
+}
+
+// Outside debug mode nothing is checked (no fcntl per call): a blocking
+// socket with data waiting is read like any other.
+Coro<std::string> recv_unchecked(int fd) {
+  std::string data = co_await sock_recv(fd, 10);
+  co_return data;
+}
+
+TEST_P(SocketsTest, BlockingSocketIsNotCheckedOutsideDebugMode) {
+  auto [a, b] = stream_pair(false);
+  ASSERT_EQ(::write(b.fd, "ping", 4), 4);
+  EXPECT_EQ(run_coro(recv_unchecked(a.fd)), "ping");
 }
 
 // ---- Cancellation leaves no watcher ----
