@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "eddy/backends.h"
+#include "eddy/registry.h"
 #include "eddy/loop_abi.h"
 
 namespace eddy::plugins {

@@ -16,7 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "eddy/backends.h"
+#include "eddy/registry.h"
 #include "loader.h"
 
 // The built-in epoll backend, linked into libeddy (backends/epoll).
@@ -183,8 +183,8 @@ absl::StatusOr<LoadedBackend> load_plugin_file(const std::string& path) {
   return lb;
 }
 
-absl::StatusOr<LoadedBackend> select_backend(const LoopOptions& options) {
-  std::string want = options.backend;
+absl::StatusOr<LoadedBackend> select_backend(const BackendRequest& request) {
+  std::string want = request.backend;
   const char* source = "LoopOptions::backend";
   if (want.empty()) {
     if (const char* env = std::getenv("EDDY_BACKEND"); env && *env) {
@@ -194,7 +194,7 @@ absl::StatusOr<LoadedBackend> select_backend(const LoopOptions& options) {
   }
   if (want.find('/') != std::string::npos) return load_plugin_file(want);
 
-  std::vector<Entry> table = registry().entries(options.plugin_path);
+  std::vector<Entry> table = registry().entries(request.plugin_path);
   if (want.empty()) {
     for (const Entry& e : table) {
       if (e.backend.info.available) return e.backend;

@@ -81,7 +81,7 @@ void Handle::cancel() {
 // ---- Construction ----
 
 EventLoop::EventLoop(const LoopOptions& options) {
-  absl::StatusOr<plugins::LoadedBackend> lb = plugins::select_backend(options);
+  absl::StatusOr<plugins::LoadedBackend> lb = plugins::select_backend(options.backend_request());
   if (!lb.ok()) throw BackendError(std::string(lb.status().message()));
   backend_ = lb->info;
   vt_ = lb->vtable;

@@ -1,47 +1,21 @@
-// eddy/backends.h -- which loop backends this process can use.
+// eddy/backends.h -- which loop backends this process can use, and the
+// options a new event loop is made with.
 //
-// Backends are plugins found at run time (docs/architecture.md, "Discovery"):
-// the built-in epoll backend, then every eddy-backend-*.so in, in this order,
-// LoopOptions::plugin_path, the directories of EDDY_BACKEND_PATH (':'-
-// separated), the install's plugin directory and the build tree's. The first
-// plugin of a name wins; later ones of the same name are listed as shadowed.
+// The backend types and functions (BackendInfo, available_backends(),
+// capability_names()) come from the plugin layer's eddy/registry.h; this
+// header adds LoopOptions, the task layer's settings for new_event_loop()
+// and run(). Backend selection is described in eddy/registry.h.
 //
-// Selection: LoopOptions::backend if set, else $EDDY_BACKEND, else the
-// available backend of highest priority. A name may also be a path to a
-// plugin file.
-//
-// Thread-safety: all functions are thread-safe; discovery runs once per
-// process (and again for each new explicit path).
+// Thread-safety: see eddy/registry.h; LoopOptions is a plain value.
 #ifndef EDDY_BACKENDS_H_
 #define EDDY_BACKENDS_H_
 
 #include <chrono>
-#include <cstdint>
 #include <string>
-#include <vector>
 
-#include "absl/status/statusor.h"
-#include "eddy/loop_abi.h"
+#include "eddy/registry.h"
 
 namespace eddy {
-
-struct BackendInfo {
-  std::string name;         // "epoll"
-  std::string version;      // the backend's own version
-  std::string description;  // one line, e.g. "libuv 1.44.2"
-  std::string path;         // plugin file, or "(built-in)"
-  uint32_t abi_version = 0; // negotiated, EDDY_ABI_VERSION(major, minor)
-  uint64_t capabilities = 0;
-  int32_t priority = 0;
-  bool available = false;
-  std::string reason;  // why not available (empty when available)
-};
-
-// Names of the capability bits set in `caps`, e.g. "threadsafe-wakeup,ns-timers".
-std::string capability_names(uint64_t caps);
-
-// Every backend the loader found, available or not, in selection-priority order.
-std::vector<BackendInfo> available_backends();
 
 // Options for new_event_loop() and run().
 struct LoopOptions {
@@ -49,27 +23,11 @@ struct LoopOptions {
   std::string plugin_path;  // extra directory searched first
   bool debug = false;       // asyncio debug mode; also on with EDDY_DEBUG=1
   std::chrono::nanoseconds slow_callback_duration = std::chrono::milliseconds(100);
+
+  // The part of these options the plugin layer selects a backend by.
+  plugins::BackendRequest backend_request() const { return {backend, plugin_path}; }
 };
 
-namespace plugins {
-
-// A negotiated, probed backend: the descriptor the plugin filled in.
-struct LoadedBackend {
-  BackendInfo info;
-  const eddy_loop_vtable* vtable = nullptr;
-};
-
-// Resolves LoopOptions to a usable backend, or a clear error naming what was
-// asked for, what was found and why it is unusable.
-absl::StatusOr<LoadedBackend> select_backend(const LoopOptions& options);
-
-// Loads one plugin file outside the registry (eddy-conformance does this).
-absl::StatusOr<LoadedBackend> load_plugin_file(const std::string& path);
-
-// The host services handed to every plugin (logs to eddy's log sink).
-const eddy_host* host_services();
-
-}  // namespace plugins
 }  // namespace eddy
 
 #endif  // EDDY_BACKENDS_H_
