@@ -45,19 +45,23 @@ Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> make_
     if (!transport) ::close(fd);
     throw;
   }
-  Future<> waiter(loop);
-  transport->start(waiter);
-  std::exception_ptr failed;
-  try {
-    co_await waiter;
-  } catch (...) {
-    failed = std::current_exception();
-  }
-  if (failed) {
-    transport->close();
-    std::rethrow_exception(failed);
-  }
+  co_await transport->start_and_wait();
   co_return std::pair(std::shared_ptr<Transport>(transport), std::move(protocol));
+}
+
+// The Server of a set-up state, serving already if start_serving.
+Server open_server(const std::shared_ptr<ServerState>& state, bool start_serving) {
+  state->self = state;
+  Server server = ServerState::handle(state);
+  if (start_serving) {
+    try {
+      state->start_serving();
+    } catch (...) {
+      state->close();
+      throw;
+    }
+  }
+  return server;
 }
 
 std::string join_errors(const std::vector<std::exception_ptr>& errors) {
@@ -84,26 +88,17 @@ std::string what_of(const std::exception_ptr& e) {
 
 // Connects a new socket to one address; closes it and rethrows on failure.
 Coro<int> connect_one(EventLoop& loop, const AddrInfo& info, const ConnectionOptions& options) {
-  int fd = make_socket(info.family, SOCK_STREAM, info.protocol);
-  std::exception_ptr failed;
-  try {
-    if (options.local_addr) {
-      if (::bind(fd, options.local_addr->data(), options.local_addr->size()) < 0) {
-        int err = errno;
-        raise_os_error_text(err,
-                            absl::StrFormat("error while attempting to bind on address %s: %s",
-                                            options.local_addr->to_python(), lower_strerror(err)));
-      }
+  ScopedFd fd(make_socket(info.family, SOCK_STREAM, info.protocol));
+  if (options.local_addr) {
+    if (::bind(fd.get(), options.local_addr->data(), options.local_addr->size()) < 0) {
+      int err = errno;
+      raise_os_error_text(err,
+                          absl::StrFormat("error while attempting to bind on address %s: %s",
+                                          options.local_addr->to_python(), lower_strerror(err)));
     }
-    co_await sock_connect(loop, fd, info.addr);
-  } catch (...) {
-    failed = std::current_exception();
   }
-  if (failed) {
-    ::close(fd);
-    std::rethrow_exception(failed);
-  }
-  co_return fd;
+  co_await sock_connect(loop, fd.get(), info.addr);
+  co_return fd.release();
 }
 
 }  // namespace
@@ -202,17 +197,7 @@ Coro<Server> create_server_impl(EventLoop* lp, ProtocolFactory factory, std::str
       state->listeners.back()->socket.address = SockAddr::sockname(fd);
     }
   }
-  state->self = state;
-  Server server = ServerState::handle(state);
-  if (options.start_serving) {
-    try {
-      state->start_serving();
-    } catch (...) {
-      state->close();
-      throw;
-    }
-  }
-  co_return server;
+  co_return open_server(state, options.start_serving);
 }
 
 Coro<Server> create_unix_server_impl(EventLoop* lp, ProtocolFactory factory, std::string path,
@@ -253,17 +238,7 @@ Coro<Server> create_unix_server_impl(EventLoop* lp, ProtocolFactory factory, std
       state->unix_inode = st.st_ino;
     }
   }
-  state->self = state;
-  Server server = ServerState::handle(state);
-  if (options.start_serving) {
-    try {
-      state->start_serving();
-    } catch (...) {
-      state->close();
-      throw;
-    }
-  }
-  co_return server;
+  co_return open_server(state, options.start_serving);
 }
 
 }  // namespace eddy::detail

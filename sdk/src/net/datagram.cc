@@ -118,33 +118,25 @@ Coro<int> open_socket(EventLoop& loop, const DatagramOptions& o, SockAddr* r_add
     family = addr_family;
     if (family == AF_UNIX && have_local) remove_stale_unix_socket(o.local_addr->path());
   }
-  int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, o.proto);
-  if (fd < 0) raise_os_error(errno);
-  std::exception_ptr failed;
-  try {
-    int one = 1;
-    if (o.reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
-      raise_os_error(errno);
-    }
-    if (o.allow_broadcast && ::setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0) {
-      raise_os_error(errno);
-    }
-    if (have_local && ::bind(fd, o.local_addr->data(), o.local_addr->size()) < 0) {
-      raise_os_error(errno);
-    }
-    if (have_remote) {
-      // A broadcast endpoint stays unconnected and sends to the address.
-      if (!o.allow_broadcast) co_await sock_connect(loop, fd, *o.remote_addr);
-      *r_addr = *o.remote_addr;
-    }
-  } catch (...) {
-    failed = std::current_exception();
+  int raw = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, o.proto);
+  if (raw < 0) raise_os_error(errno);
+  ScopedFd fd(raw);
+  int one = 1;
+  if (o.reuse_port && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+    raise_os_error(errno);
   }
-  if (failed) {
-    ::close(fd);
-    std::rethrow_exception(failed);
+  if (o.allow_broadcast && ::setsockopt(fd.get(), SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0) {
+    raise_os_error(errno);
   }
-  co_return fd;
+  if (have_local && ::bind(fd.get(), o.local_addr->data(), o.local_addr->size()) < 0) {
+    raise_os_error(errno);
+  }
+  if (have_remote) {
+    // A broadcast endpoint stays unconnected and sends to the address.
+    if (!o.allow_broadcast) co_await sock_connect(loop, fd.get(), *o.remote_addr);
+    *r_addr = *o.remote_addr;
+  }
+  co_return fd.release();
 }
 
 }  // namespace
@@ -172,18 +164,7 @@ create_datagram_endpoint_impl(EventLoop* lp, DatagramProtocolFactory factory,
     throw;
   }
   // As create_connection: return once connection_made has run.
-  Future<> waiter(loop);
-  transport->start(waiter);
-  std::exception_ptr failed;
-  try {
-    co_await waiter;
-  } catch (...) {
-    failed = std::current_exception();
-  }
-  if (failed) {
-    transport->close();
-    std::rethrow_exception(failed);
-  }
+  co_await transport->start_and_wait();
   co_return std::pair(std::shared_ptr<DatagramTransport>(transport), std::move(protocol));
 }
 

@@ -10,86 +10,37 @@
 
 #include <errno.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <memory>
 #include <utility>
 
-#include "absl/strings/str_format.h"
 #include "eddy/exceptions.h"
-#include "eddy/log.h"
 #include "net/util.h"
 
 namespace eddy::detail {
-namespace {
-
-// asyncio's max_size: the largest datagram one read takes whole.
-constexpr size_t kMaxRead = 256 * 1024;
-
-// The receive buffer shared by every datagram transport of this thread:
-// datagram_received sees a view of it valid only during the call.
-char* read_buffer() {
-  thread_local std::unique_ptr<char[]> buf(new char[kMaxRead]);
-  return buf.get();
-}
-
-bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
-
-}  // namespace
 
 DatagramSocketTransport::DatagramSocketTransport(EventLoop& loop, int fd,
                                                  std::shared_ptr<BaseProtocol> protocol,
                                                  SockAddr address)
-    : loop_(loop), fd_(fd), address_(std::move(address)) {
+    : TransportBase(loop, "datagram"), address_(std::move(address)) {
   // On TypeError the caller still owns (and closes) the socket.
   set_protocol(std::move(protocol));
-  // Read once, as asyncio fills _extra at construction.
-  try {
-    sockname_ = SockAddr::sockname(fd_);
-  } catch (const OSError&) {
-  }
-  try {
-    peername_ = SockAddr::peername(fd_);
-  } catch (const OSError&) {
-  }
-  loop_.attach_resource(this);
-  attached_ = true;
+  own_fd(fd);
+  names_.read(fd_);
 }
 
-DatagramSocketTransport::~DatagramSocketTransport() {
-  if (attached_) loop_.detach_resource(this);
-  if (fd_ >= 0) ::close(fd_);
-}
-
-void DatagramSocketTransport::start(Future<> waiter) {
-  self_ = std::static_pointer_cast<DatagramSocketTransport>(shared_from_this());
-  auto self = self_;
+void DatagramSocketTransport::deliver_connection_made() {
   // asyncio calls connection_made even if the transport was closed before
   // it ran, so connection_lost never comes without it.
-  loop_.call_soon([self] {
-    try {
-      self->datagram_->connection_made(*self);
-    } catch (...) {
-      self->report("Exception in protocol.connection_made()", std::current_exception());
-    }
-  });
-  loop_.call_soon([self] {
-    if (!self->closing_) self->add_reader();
-  });
-  if (waiter.state() != nullptr) {
-    loop_.call_soon([waiter] {
-      if (!waiter.done()) waiter.set_result();
-    });
+  try {
+    datagram_->connection_made(*this);
+  } catch (...) {
+    report("Exception in protocol.connection_made()", std::current_exception());
   }
 }
 
-// ---- BaseTransport ----
-
-ExtraInfo DatagramSocketTransport::get_extra_info(std::string_view name) const {
-  if (name == "peername" && peername_.family() != AF_UNSPEC) return peername_;
-  if (name == "sockname" && sockname_.family() != AF_UNSPEC) return sockname_;
-  if (name == "socket" && fd_ >= 0) return fd_;
-  return std::monostate();
+void DatagramSocketTransport::start_watching() {
+  if (!closing_)
+    add_reader(&dispatch<DatagramSocketTransport, &DatagramSocketTransport::read_ready>);
 }
 
 void DatagramSocketTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
@@ -99,30 +50,11 @@ void DatagramSocketTransport::set_protocol(std::shared_ptr<BaseProtocol> protoco
   datagram_ = datagram;
 }
 
-void DatagramSocketTransport::close() {
-  if (closing_) return;
-  closing_ = true;
-  remove_reader();
-  if (buffer_.empty()) {
-    ++conn_lost_;
-    remove_writer();
-    auto self = self_;
-    loop_.call_soon([self] { self->call_connection_lost(nullptr); });
-  }
-}
-
 // ---- Reading ----
-
-void DatagramSocketTransport::on_readable(void* arg, int32_t, uint32_t) {
-  auto* t = static_cast<DatagramSocketTransport*>(arg);
-  // A protocol callback may drop the last outside reference.
-  std::shared_ptr<DatagramSocketTransport> keep = t->self_;
-  t->read_ready();
-}
 
 void DatagramSocketTransport::read_ready() {
   if (conn_lost_) return;
-  char* buf = read_buffer();
+  char* buf = transport_read_buffer();
   SockAddr from;
   ssize_t n;
   do {
@@ -162,7 +94,7 @@ ssize_t DatagramSocketTransport::send_one(std::string_view data, const SockAddr&
   do {
     // A connected socket sends with send(2), whatever the address (asyncio
     // looks at the peer name the same way).
-    if (peername_.family() != AF_UNSPEC) {
+    if (names_.peername.family() != AF_UNSPEC) {
       n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
     } else {
       n = ::sendto(fd_, data.data(), data.size(), MSG_NOSIGNAL, addr.size() ? addr.data() : nullptr,
@@ -184,8 +116,7 @@ void DatagramSocketTransport::sendto(std::string_view data, const SockAddr& give
   if (conn_lost_) {
     // asyncio drops these only for a connected transport (an unconnected
     // one fails on its closed socket and drops them too, less politely).
-    if (conn_lost_ >= 5) log(EDDY_LOG_WARNING, "socket.send() raised exception.");
-    ++conn_lost_;
+    drop_write("socket.send() raised exception.");
     return;
   }
   if (buffer_.empty()) {
@@ -196,17 +127,11 @@ void DatagramSocketTransport::sendto(std::string_view data, const SockAddr& give
       error_received(os_error(errno));
       return;
     }
-    add_writer();
+    add_writer(&dispatch<DatagramSocketTransport, &DatagramSocketTransport::sendto_ready>);
   }
   buffer_.emplace_back(std::string(data), *addr);
   buffer_size_ += data.size() + kHeaderSize;
   maybe_pause_protocol();
-}
-
-void DatagramSocketTransport::on_writable(void* arg, int32_t, uint32_t) {
-  auto* t = static_cast<DatagramSocketTransport*>(arg);
-  std::shared_ptr<DatagramSocketTransport> keep = t->self_;
-  t->sendto_ready();
 }
 
 void DatagramSocketTransport::sendto_ready() {
@@ -233,100 +158,16 @@ void DatagramSocketTransport::sendto_ready() {
   }
 }
 
-void DatagramSocketTransport::set_write_buffer_limits(std::ptrdiff_t high, std::ptrdiff_t low) {
-  if (high < 0) high = low < 0 ? 64 * 1024 : 4 * low;
-  if (low < 0) low = high / 4;
-  if (!(high >= low && low >= 0)) {
-    throw ValueError(absl::StrFormat("high (%d) must be >= low (%d) must be >= 0", high, low));
-  }
-  high_ = static_cast<size_t>(high);
-  low_ = static_cast<size_t>(low);
-  maybe_pause_protocol();
-}
-
-void DatagramSocketTransport::maybe_pause_protocol() {
-  if (buffer_size_ <= high_ || protocol_paused_) return;
-  protocol_paused_ = true;
-  try {
-    protocol_->pause_writing();
-  } catch (...) {
-    report("protocol.pause_writing() failed", std::current_exception());
-  }
-}
-
-void DatagramSocketTransport::maybe_resume_protocol() {
-  if (!protocol_paused_ || buffer_size_ > low_) return;
-  protocol_paused_ = false;
-  try {
-    protocol_->resume_writing();
-  } catch (...) {
-    report("protocol.resume_writing() failed", std::current_exception());
-  }
-}
-
 // ---- Closing ----
 
-void DatagramSocketTransport::report(const char* message, std::exception_ptr exc) {
-  ExceptionContext ctx;
-  ctx.message = message;
-  ctx.exception = std::move(exc);
-  ctx.handle = absl::StrFormat("<datagram transport fd=%d>", fd_);
-  loop_.call_exception_handler(ctx);
+void DatagramSocketTransport::clear_write_buffer() {
+  buffer_.clear();
+  buffer_size_ = 0;
 }
 
-void DatagramSocketTransport::force_close(std::exception_ptr exc) {
-  if (conn_lost_) return;
-  if (!buffer_.empty()) {
-    buffer_.clear();
-    buffer_size_ = 0;
-    remove_writer();
-  }
-  if (!closing_) {
-    closing_ = true;
-    remove_reader();
-  }
-  ++conn_lost_;
-  auto self = self_;
-  loop_.call_soon([self, exc = std::move(exc)] { self->call_connection_lost(exc); });
-}
-
-void DatagramSocketTransport::call_connection_lost(std::exception_ptr exc) {
-  if (fd_ < 0) return;  // the loop was closed meanwhile
+void DatagramSocketTransport::losing_connection() {
   // After a close() that flushed the queue: later sends are dropped too.
   if (conn_lost_ == 0) conn_lost_ = 1;
-  // Keep this alive past dropping self_, and close the socket whatever the
-  // protocol does (asyncio's try/finally).
-  std::shared_ptr<DatagramSocketTransport> keep = std::move(self_);
-  std::shared_ptr<BaseProtocol> protocol = protocol_;
-  try {
-    protocol->connection_lost(exc);
-  } catch (...) {
-    report("Exception in protocol.connection_lost()", std::current_exception());
-  }
-  remove_reader();
-  remove_writer();
-  ::close(fd_);
-  fd_ = -1;
-  loop_.detach_resource(this);
-  attached_ = false;
 }
-
-void DatagramSocketTransport::loop_closed() {
-  // The loop cannot run connection_lost any more: let go of everything.
-  std::shared_ptr<DatagramSocketTransport> keep = std::move(self_);
-  attached_ = false;  // the loop detached us
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
-  watch_.forget();
-}
-
-// ---- Watchers ----
-
-void DatagramSocketTransport::add_reader() { watch_.add_reader(loop_, fd_, &on_readable, this); }
-void DatagramSocketTransport::remove_reader() { watch_.remove_reader(loop_, fd_); }
-void DatagramSocketTransport::add_writer() { watch_.add_writer(loop_, fd_, &on_writable, this); }
-void DatagramSocketTransport::remove_writer() { watch_.remove_writer(loop_, fd_); }
 
 }  // namespace eddy::detail

@@ -16,7 +16,6 @@
 #include <memory>
 #include <utility>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_format.h"
 #include "eddy/exceptions.h"
 #include "eddy/log.h"
@@ -25,20 +24,6 @@
 
 namespace eddy::detail {
 namespace {
-
-// asyncio's max_size: how much one read asks the pipe for.
-constexpr size_t kMaxRead = 256 * 1024;
-// asyncio's LOG_THRESHOLD_FOR_CONNLOST_WRITES.
-constexpr int kLogThresholdForConnLostWrites = 5;
-
-// The read buffer shared by every pipe transport of this thread:
-// data_received sees a view of it that is valid only during the call.
-char* read_buffer() {
-  thread_local std::unique_ptr<char[]> buf(new char[kMaxRead]);
-  return buf.get();
-}
-
-bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
 // Runs one write with SIGPIPE blocked on this thread (see write_no_sigpipe).
 template <class Op>
@@ -93,49 +78,31 @@ bool check_pipe_fd(int fd, bool write_side) {
 
 // ---- PipeTransport ----
 
-PipeTransport::PipeTransport(EventLoop& loop, int fd, std::shared_ptr<BaseProtocol> protocol)
-    : loop_(loop), fd_(fd), kind_("pipe") {
-  set_protocol(std::move(protocol));
-  int flags = ::fcntl(fd_, F_GETFL);
-  if (flags >= 0 && !(flags & O_NONBLOCK)) ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
-  loop_.attach_resource(this);
-  attached_ = true;
+PipeTransport::PipeTransport(EventLoop& loop, int fd, std::shared_ptr<BaseProtocol> protocol,
+                             const char* kind, eddy_io_fn on_readable, eddy_io_fn on_writable)
+    : StreamTransportBase(loop, std::move(protocol), kind,
+                          "a pipe transport needs a Protocol or a BufferedProtocol", on_readable,
+                          on_writable) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0 && !(flags & O_NONBLOCK)) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  own_fd(fd);
 }
 
-PipeTransport::~PipeTransport() {
-  // Only a transport that never started (or whose loop closed) gets here
-  // with its descriptor open: nothing watches it any more.
-  if (attached_) loop_.detach_resource(this);
-  if (fd_ >= 0) ::close(fd_);
+void PipeTransport::deliver_connection_made() {
+  if (fd_ < 0 || !protocol_) return;  // the loop closed meanwhile
+  StreamTransportBase::deliver_connection_made();
 }
 
-void PipeTransport::start(Future<> waiter) {
-  self_ = std::static_pointer_cast<PipeTransport>(shared_from_this());
-  auto self = self_;
-  loop_.call_soon([self] {
-    if (self->fd_ < 0 || !self->protocol_) return;  // the loop closed meanwhile
-    if (self->stream_) {
-      self->stream_->connection_made(*self);
-    } else {
-      self->buffered_->connection_made(*self);
-    }
-  });
-  // Watching starts only once connection_made has run, as in asyncio.
-  loop_.call_soon([self] {
-    if (self->fd_ < 0 || self->lost_scheduled_) return;
-    try {
-      self->begin_watching();
-    } catch (...) {
-      // A descriptor the backend cannot watch (EPERM from epoll, ...):
-      // asyncio would log the error and hang; close with it instead.
-      self->report("Fatal error: cannot watch the pipe", std::current_exception());
-      self->close_now(std::current_exception());
-    }
-  });
-  if (waiter.state() != nullptr) {
-    loop_.call_soon([waiter] {
-      if (!waiter.done()) waiter.set_result();
-    });
+// Watching starts only once connection_made has run, as in asyncio.
+void PipeTransport::start_watching() {
+  if (fd_ < 0 || lost_scheduled_) return;
+  try {
+    begin_watching();
+  } catch (...) {
+    // A descriptor the backend cannot watch (EPERM from epoll, ...):
+    // asyncio would log the error and hang; close with it instead.
+    report("Fatal error: cannot watch the pipe", std::current_exception());
+    close_now(std::current_exception());
   }
 }
 
@@ -144,122 +111,40 @@ ExtraInfo PipeTransport::get_extra_info(std::string_view name) const {
   return std::monostate();
 }
 
-void PipeTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
-  Protocol* stream = dynamic_cast<Protocol*>(protocol.get());
-  BufferedProtocol* buffered = stream ? nullptr : dynamic_cast<BufferedProtocol*>(protocol.get());
-  if (!stream && !buffered) {
-    throw TypeError("a pipe transport needs a Protocol or a BufferedProtocol");
-  }
-  protocol_ = std::move(protocol);
-  stream_ = stream;
-  buffered_ = buffered;
-}
-
 void PipeTransport::close_now(std::exception_ptr exc) {
   closing_ = true;
   buffer_.clear();
   remove_writer();
   remove_reader();
+  schedule_connection_lost_once(std::move(exc));
+}
+
+void PipeTransport::schedule_connection_lost_once(std::exception_ptr exc) {
+  if (lost_scheduled_) return;
+  lost_scheduled_ = true;
   schedule_connection_lost(std::move(exc));
 }
 
-void PipeTransport::schedule_connection_lost(std::exception_ptr exc) {
-  if (lost_scheduled_) return;
-  lost_scheduled_ = true;
-  auto self = self_;
-  if (!self) return;  // never started: nobody to tell
-  loop_.call_soon([self, exc = std::move(exc)] { self->call_connection_lost(exc); });
-}
-
-void PipeTransport::call_connection_lost(std::exception_ptr exc) {
-  if (fd_ < 0) return;  // the loop was closed meanwhile
-  lost_scheduled_ = true;
-  // Keep this alive past dropping self_, close the descriptor whatever the
-  // protocol does (asyncio's try/finally), and let go of the protocol
-  // afterwards (asyncio's `self._protocol = None`).
-  std::shared_ptr<PipeTransport> keep = std::move(self_);
-  std::shared_ptr<BaseProtocol> protocol = protocol_;
-  if (protocol) {
-    try {
-      protocol->connection_lost(exc);
-    } catch (...) {
-      report("Exception in protocol.connection_lost()", std::current_exception());
-    }
-  }
-  remove_reader();
-  remove_writer();
-  ::close(fd_);
-  fd_ = -1;
-  if (attached_) loop_.detach_resource(this);
-  attached_ = false;
-  protocol_.reset();
-  stream_ = nullptr;
-  buffered_ = nullptr;
-}
-
-void PipeTransport::report(const char* message, std::exception_ptr exc) {
-  ExceptionContext ctx;
-  ctx.message = message;
-  ctx.exception = std::move(exc);
-  ctx.handle = absl::StrFormat("<%s transport fd=%d>", kind_, fd_);
-  loop_.call_exception_handler(ctx);
-}
-
-void PipeTransport::loop_closed() {
-  // The loop cannot run connection_lost any more: let go of everything.
-  std::shared_ptr<PipeTransport> keep = std::move(self_);
-  attached_ = false;  // the loop detached us
+void PipeTransport::released() {
+  // Also after loop_closed(): nothing more is to happen. The protocol goes
+  // after connection_lost (asyncio's `self._protocol = None`), so
+  // protocol/transport cycles end there.
   closing_ = lost_scheduled_ = true;
-  watch_.forget();
   buffer_.clear();
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
   std::shared_ptr<BaseProtocol> protocol = std::move(protocol_);
   stream_ = nullptr;
   buffered_ = nullptr;
 }
 
-void PipeTransport::add_reader(eddy_io_fn fn) { watch_.add_reader(loop_, fd_, fn, this); }
-void PipeTransport::remove_reader() { watch_.remove_reader(loop_, fd_); }
-void PipeTransport::add_writer(eddy_io_fn fn) { watch_.add_writer(loop_, fd_, fn, this); }
-void PipeTransport::remove_writer() { watch_.remove_writer(loop_, fd_); }
-
 // ---- ReadPipeTransport ----
 
 ReadPipeTransport::ReadPipeTransport(EventLoop& loop, int fd,
                                      std::shared_ptr<BaseProtocol> protocol)
-    : PipeTransport(loop, fd, std::move(protocol)) {
-  kind_ = "read pipe";
-}
-
-void ReadPipeTransport::begin_watching() {
-  started_ = true;
-  if (is_reading()) add_reader(&on_readable);
-}
+    : PipeTransport(loop, fd, std::move(protocol), "read pipe",
+                    &dispatch<ReadPipeTransport, &ReadPipeTransport::read_ready>, nullptr) {}
 
 void ReadPipeTransport::close() {
   if (!closing_) close_now(nullptr);
-}
-
-void ReadPipeTransport::pause_reading() {
-  if (closing_ || paused_) return;
-  paused_ = true;
-  remove_reader();
-}
-
-void ReadPipeTransport::resume_reading() {
-  if (closing_ || !paused_) return;
-  paused_ = false;
-  if (started_) add_reader(&on_readable);
-}
-
-void ReadPipeTransport::on_readable(void* arg, int32_t, uint32_t) {
-  auto* t = static_cast<ReadPipeTransport*>(arg);
-  // A protocol callback may drop the last outside reference.
-  std::shared_ptr<PipeTransport> keep = t->self_;
-  t->read_ready();
 }
 
 void ReadPipeTransport::read_ready() {
@@ -275,7 +160,7 @@ void ReadPipeTransport::read_ready() {
       return;
     }
   } else {
-    buf = std::span<char>(read_buffer(), kMaxRead);
+    buf = std::span<char>(transport_read_buffer(), kMaxRead);
   }
   ssize_t n;
   do {
@@ -315,11 +200,7 @@ void ReadPipeTransport::deliver_eof() {
   loop_.call_soon([self] {
     if (self->fd_ < 0 || !self->protocol_) return;
     try {
-      if (self->stream_) {
-        self->stream_->eof_received();
-      } else {
-        self->buffered_->eof_received();
-      }
+      self->call_eof_received();
     } catch (...) {
       self->report("Fatal error: protocol.eof_received() call failed.", std::current_exception());
     }
@@ -330,11 +211,7 @@ void ReadPipeTransport::deliver_eof() {
 void ReadPipeTransport::fatal_error(int err) {
   std::exception_ptr exc = os_error(err);
   // EIO is what a pty's reader gets once the other side is gone: not a bug.
-  if (err == EIO) {
-    if (loop_.get_debug()) log(EDDY_LOG_DEBUG, "Fatal read error on pipe transport");
-  } else {
-    report("Fatal read error on pipe transport", exc);
-  }
+  report_fatal("Fatal read error on pipe transport", exc, err == EIO);
   close_now(std::move(exc));
 }
 
@@ -359,25 +236,24 @@ void ReadPipeTransport::set_write_buffer_limits(std::ptrdiff_t, std::ptrdiff_t) 
 
 WritePipeTransport::WritePipeTransport(EventLoop& loop, int fd,
                                        std::shared_ptr<BaseProtocol> protocol, bool is_socket)
-    : PipeTransport(loop, fd, std::move(protocol)), is_socket_(is_socket) {
-  kind_ = "write pipe";
-}
+    : PipeTransport(loop, fd, std::move(protocol), "write pipe",
+                    &dispatch<WritePipeTransport, &WritePipeTransport::peer_closed>,
+                    &dispatch<WritePipeTransport, &WritePipeTransport::write_ready>),
+      is_socket_(is_socket) {}
 
 void WritePipeTransport::begin_watching() {
   // The descriptor turns readable (or errs) when the reading end goes away
   // (asyncio's trick; it skips it on AIX only, for pipes).
-  add_reader(&on_readable);
+  add_reader(&dispatch<WritePipeTransport, &WritePipeTransport::peer_closed>);
 }
 
-void WritePipeTransport::on_readable(void* arg, int32_t, uint32_t) {
-  auto* t = static_cast<WritePipeTransport*>(arg);
-  std::shared_ptr<PipeTransport> keep = t->self_;
-  if (t->lost_scheduled_) return;
-  if (t->loop_.get_debug()) {
-    log(EDDY_LOG_INFO, absl::StrFormat("<write pipe fd=%d> was closed by peer", t->fd_));
+void WritePipeTransport::peer_closed() {
+  if (lost_scheduled_) return;
+  if (loop_.get_debug()) {
+    log(EDDY_LOG_INFO, absl::StrFormat("<write pipe fd=%d> was closed by peer", fd_));
   }
   // The pipe was closed by the peer: data still buffered can never arrive.
-  t->close_now(t->buffer_.empty() ? nullptr : os_error(EPIPE));
+  close_now(buffer_.empty() ? nullptr : os_error(EPIPE));
 }
 
 ssize_t WritePipeTransport::write_now(std::string_view data) {
@@ -397,21 +273,10 @@ ssize_t WritePipeTransport::write_now(std::string_view data) {
 void WritePipeTransport::write(std::string_view data) {
   if (data.empty()) return;
   if (closing_ || lost_scheduled_) {
-    if (conn_lost_ >= kLogThresholdForConnLostWrites) {
-      log(EDDY_LOG_WARNING, "pipe closed by peer or os.write(pipe, data) raised exception.");
-    }
-    ++conn_lost_;
+    drop_write("pipe closed by peer or os.write(pipe, data) raised exception.");
     return;
   }
-  if (buffer_.empty()) {
-    // Nothing queued: try to write at once.
-    ssize_t n = write_now(data);
-    if (n < 0 || static_cast<size_t>(n) == data.size()) return;
-    data.remove_prefix(static_cast<size_t>(n));
-    add_writer(&on_writable);
-  }
-  buffer_.append(data);
-  maybe_pause_protocol();
+  write_or_buffer(data, [this](std::string_view d) { return write_now(d); });
 }
 
 void WritePipeTransport::writelines(std::span<const std::string_view> list_of_data) {
@@ -419,47 +284,13 @@ void WritePipeTransport::writelines(std::span<const std::string_view> list_of_da
     for (std::string_view d : list_of_data) write(d);
     return;
   }
-  // One writev for all of it, then the rest goes to the buffer.
-  absl::InlinedVector<iovec, 16> iov;
-  for (std::string_view d : list_of_data) {
-    if (d.empty()) continue;
-    iov.push_back({const_cast<char*>(d.data()), d.size()});
-    if (iov.size() == IOV_MAX) break;
-  }
-  if (iov.empty()) return;
-  ssize_t n;
-  do {
-    n = writev_no_sigpipe(fd_, iov.data(), static_cast<int>(iov.size()));
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (!would_block(errno)) {
-      fatal_error(errno);
-      return;
-    }
-    n = 0;
-  }
-  size_t skip = static_cast<size_t>(n);
-  bool queued = false;
-  for (std::string_view d : list_of_data) {
-    if (skip >= d.size()) {
-      skip -= d.size();
-      continue;
-    }
-    d.remove_prefix(skip);
-    skip = 0;
-    buffer_.append(d);
-    queued = true;
-  }
-  if (queued) {
-    add_writer(&on_writable);
-    maybe_pause_protocol();
-  }
-}
-
-void WritePipeTransport::on_writable(void* arg, int32_t, uint32_t) {
-  auto* t = static_cast<WritePipeTransport*>(arg);
-  std::shared_ptr<PipeTransport> keep = t->self_;
-  t->write_ready();
+  // One writev for all of it.
+  write_gathered(
+      list_of_data,
+      [this](const iovec* iov, size_t count) {
+        return writev_no_sigpipe(fd_, iov, static_cast<int>(count));
+      },
+      [this](int err) { fatal_error(err); });
 }
 
 void WritePipeTransport::write_ready() {
@@ -482,7 +313,7 @@ void WritePipeTransport::write_eof() {
   closing_ = true;
   if (buffer_.empty()) {
     remove_reader();
-    schedule_connection_lost(nullptr);
+    schedule_connection_lost_once(nullptr);
   }
 }
 
@@ -490,43 +321,9 @@ void WritePipeTransport::fatal_error(int err) {
   ++conn_lost_;
   std::exception_ptr exc = os_error(err);
   // asyncio's _FATAL_ERROR_IGNORE: the reader went away; not a bug.
-  if (err == EPIPE || err == ECONNRESET || err == ECONNABORTED) {
-    if (loop_.get_debug()) log(EDDY_LOG_DEBUG, "Fatal write error on pipe transport");
-  } else {
-    report("Fatal write error on pipe transport", exc);
-  }
+  report_fatal("Fatal write error on pipe transport", exc,
+               err == EPIPE || err == ECONNRESET || err == ECONNABORTED);
   close_now(std::move(exc));
-}
-
-void WritePipeTransport::set_write_buffer_limits(std::ptrdiff_t high, std::ptrdiff_t low) {
-  if (high < 0) high = low < 0 ? 64 * 1024 : 4 * low;
-  if (low < 0) low = high / 4;
-  if (!(high >= low && low >= 0)) {
-    throw ValueError(absl::StrFormat("high (%d) must be >= low (%d) must be >= 0", high, low));
-  }
-  high_ = static_cast<size_t>(high);
-  low_ = static_cast<size_t>(low);
-  maybe_pause_protocol();
-}
-
-void WritePipeTransport::maybe_pause_protocol() {
-  if (buffer_.size() <= high_ || protocol_paused_ || !protocol_) return;
-  protocol_paused_ = true;
-  try {
-    protocol_->pause_writing();
-  } catch (...) {
-    report("protocol.pause_writing() failed", std::current_exception());
-  }
-}
-
-void WritePipeTransport::maybe_resume_protocol() {
-  if (!protocol_paused_ || buffer_.size() > low_ || !protocol_) return;
-  protocol_paused_ = false;
-  try {
-    protocol_->resume_writing();
-  } catch (...) {
-    report("protocol.resume_writing() failed", std::current_exception());
-  }
 }
 
 // ---- connect_read_pipe / connect_write_pipe ----
@@ -555,18 +352,7 @@ Coro<std::pair<std::shared_ptr<Transport>, std::shared_ptr<BaseProtocol>>> conne
     if (!transport && fd >= 0) ::close(fd);
     throw;
   }
-  Future<> waiter(*loop);
-  transport->start(waiter);
-  std::exception_ptr failed;
-  try {
-    co_await waiter;
-  } catch (...) {
-    failed = std::current_exception();
-  }
-  if (failed) {
-    transport->close();
-    std::rethrow_exception(failed);
-  }
+  co_await transport->start_and_wait();
   co_return std::pair(std::shared_ptr<Transport>(transport), std::move(protocol));
 }
 

@@ -23,8 +23,7 @@
 #include "eddy/event_loop.h"
 #include "eddy/future.h"
 #include "eddy/transports.h"
-#include "net/fd_watch.h"
-#include "net/write_buffer.h"
+#include "net/transport_base.h"
 
 namespace eddy::detail {
 
@@ -42,61 +41,34 @@ ssize_t writev_no_sigpipe(int fd, const iovec* iov, int iovcnt);
 // a socket.
 bool check_pipe_fd(int fd, bool write_side);
 
-// What both ends share: the descriptor, the protocol, the self-reference,
-// closing and connection_lost.
-class PipeTransport : public Transport, protected LoopResource {
+// What both ends share beyond StreamTransportBase (transport_base.h):
+// connection_made and the start of watching guarded against a closed loop,
+// and closing once (a pipe end has no conn_lost gate of its own).
+class PipeTransport : public StreamTransportBase {
  public:
-  ~PipeTransport() override;
-
-  // Schedules, in order: connection_made, the start of watching, and
-  // waiter.set_result() (if waiter is set and not cancelled by then).
-  void start(Future<> waiter);
-
   // ---- BaseTransport ----
-  bool is_closing() const override { return closing_; }
   ExtraInfo get_extra_info(std::string_view name) const override;
-  void set_protocol(std::shared_ptr<BaseProtocol> protocol) override;
-  std::shared_ptr<BaseProtocol> get_protocol() const override { return protocol_; }
-  EventLoop& get_loop() const override { return loop_; }
-
-  int fd() const { return fd_; }
 
  protected:
   // Takes over fd (already checked with check_pipe_fd) and makes it
   // non-blocking. TypeError if the protocol is not a Protocol or a
   // BufferedProtocol (fd is then the caller's to close).
-  PipeTransport(EventLoop& loop, int fd, std::shared_ptr<BaseProtocol> protocol);
+  PipeTransport(EventLoop& loop, int fd, std::shared_ptr<BaseProtocol> protocol, const char* kind,
+                eddy_io_fn on_readable, eddy_io_fn on_writable);
 
+  void deliver_connection_made() override;
+  void start_watching() override;
   // What start() watches once connection_made has run.
   virtual void begin_watching() = 0;
+  void losing_connection() override { lost_scheduled_ = true; }
+  void released() override;
 
   // Marks the transport closing, removes the watchers, drops what is
   // buffered and schedules connection_lost(exc) (once).
   void close_now(std::exception_ptr exc);
-  void schedule_connection_lost(std::exception_ptr exc);
-  void call_connection_lost(std::exception_ptr exc);
-  // Reports to the loop's exception handler.
-  void report(const char* message, std::exception_ptr exc);
-  void loop_closed() override;
+  void schedule_connection_lost_once(std::exception_ptr exc);
 
-  void add_reader(eddy_io_fn fn);
-  void remove_reader();
-  void add_writer(eddy_io_fn fn);
-  void remove_writer();
-
-  EventLoop& loop_;
-  int fd_;
-  std::shared_ptr<BaseProtocol> protocol_;
-  Protocol* stream_ = nullptr;            // protocol_ as a Protocol, or
-  BufferedProtocol* buffered_ = nullptr;  // as a BufferedProtocol
-  std::shared_ptr<PipeTransport> self_;   // while open
-  WriteBuffer buffer_;                    // the write pipe's
-  int conn_lost_ = 0;
-  bool closing_ = false;
   bool lost_scheduled_ = false;  // connection_lost is scheduled or done
-  FdWatch watch_;  // which of the fd's watchers are registered
-  bool attached_ = false;        // in the loop's resource list
-  const char* kind_;             // "read pipe" / "write pipe", for messages
 };
 
 class ReadPipeTransport final : public PipeTransport {
@@ -104,9 +76,6 @@ class ReadPipeTransport final : public PipeTransport {
   ReadPipeTransport(EventLoop& loop, int fd, std::shared_ptr<BaseProtocol> protocol);
 
   void close() override;
-  void pause_reading() override;
-  void resume_reading() override;
-  bool is_reading() const override { return !paused_ && !closing_; }
   // Not for a read pipe: RuntimeError.
   void write(std::string_view data) override;
   void writelines(std::span<const std::string_view> list_of_data) override;
@@ -114,18 +83,13 @@ class ReadPipeTransport final : public PipeTransport {
   void set_write_buffer_limits(std::ptrdiff_t high, std::ptrdiff_t low) override;
   bool can_write_eof() const override { return false; }
   void abort() override { close(); }
-  size_t get_write_buffer_size() const override { return 0; }
   std::pair<size_t, size_t> get_write_buffer_limits() const override { return {0, 0}; }
 
  private:
-  static void on_readable(void* arg, int32_t fd, uint32_t events);
-  void begin_watching() override;
+  void begin_watching() override { begin_reading(); }
   void read_ready();
   void fatal_error(int err);
   void deliver_eof();
-
-  bool paused_ = false;
-  bool started_ = false;  // reading may begin (after connection_made)
 };
 
 class WritePipeTransport final : public PipeTransport {
@@ -143,26 +107,18 @@ class WritePipeTransport final : public PipeTransport {
   void write_eof() override;
   bool can_write_eof() const override { return true; }
   void abort() override { close_now(nullptr); }
-  size_t get_write_buffer_size() const override { return buffer_.size(); }
-  void set_write_buffer_limits(std::ptrdiff_t high, std::ptrdiff_t low) override;
-  std::pair<size_t, size_t> get_write_buffer_limits() const override { return {low_, high_}; }
 
  private:
-  static void on_readable(void* arg, int32_t fd, uint32_t events);
-  static void on_writable(void* arg, int32_t fd, uint32_t events);
   void begin_watching() override;
+  // The descriptor turned readable: the reading end went away.
+  void peer_closed();
   void write_ready();
   // Writes from `data` while the pipe takes it; how much went out, or -1
   // after a fatal error (the transport is then closing).
   ssize_t write_now(std::string_view data);
   void fatal_error(int err);
-  void maybe_pause_protocol();
-  void maybe_resume_protocol();
 
-  size_t high_ = 64 * 1024;
-  size_t low_ = 16 * 1024;
   bool is_socket_;
-  bool protocol_paused_ = false;
 };
 
 }  // namespace eddy::detail

@@ -210,6 +210,44 @@ bool fallback_positional(int in_fd, off_t offset) {
   return false;
 }
 
+// The fallbacks' reads: count bytes (0: up to EOF) of in_fd from offset, a
+// chunk of at most `chunk` bytes at a time, in the default executor.
+class ChunkReader {
+ public:
+  // ESPIPE if the file has no offsets and offset is not 0.
+  ChunkReader(EventLoop& loop, int in_fd, off_t offset, size_t count, size_t chunk)
+      : loop_(loop),
+        in_fd_(in_fd),
+        offset_(offset),
+        count_(count),
+        blocksize_(count ? std::min(count, chunk) : chunk),
+        positional_(fallback_positional(in_fd, offset)),
+        buf_(std::make_shared<std::vector<char>>(blocksize_)) {}
+
+  // The chunk after the first `done` bytes, into data(): its size, 0 once
+  // count bytes were read or at EOF.
+  Coro<size_t> read(size_t done) {
+    size_t want = blocksize_;
+    if (count_) {
+      want = std::min(count_ - done, blocksize_);
+      if (want == 0) co_return 0;
+    }
+    Future<size_t> reading = loop_.run_in_executor(
+        nullptr, &read_chunk, buf_, in_fd_, offset_ + static_cast<off_t>(done), want, positional_);
+    co_return co_await reading;
+  }
+  const char* data() const { return buf_->data(); }
+
+ private:
+  EventLoop& loop_;
+  int in_fd_;
+  off_t offset_;
+  size_t count_;
+  size_t blocksize_;
+  bool positional_;
+  std::shared_ptr<std::vector<char>> buf_;
+};
+
 // ---- The socket paths ----
 
 // sendfile(2) until count bytes (0: EOF) went out.
@@ -244,24 +282,15 @@ Coro<size_t> sendfile_native(WritableWatch& watch, int sock, int in_fd, off_t of
 // Reads chunks in the executor and sends each whole.
 Coro<size_t> sendfile_by_send(EventLoop& loop, WritableWatch& watch, int sock, int in_fd,
                               off_t offset, size_t count) {
-  bool positional = fallback_positional(in_fd, offset);
-  size_t blocksize = count ? std::min(count, kSockFallbackChunk) : kSockFallbackChunk;
-  auto buf = std::make_shared<std::vector<char>>(blocksize);
+  ChunkReader chunks(loop, in_fd, offset, count, kSockFallbackChunk);
   size_t total = 0;
   while (true) {
-    size_t want = blocksize;
-    if (count) {
-      want = std::min(count - total, blocksize);
-      if (want == 0) break;
-    }
-    Future<size_t> reading = loop.run_in_executor(
-        nullptr, &read_chunk, buf, in_fd, offset + static_cast<off_t>(total), want, positional);
-    size_t got = co_await reading;
-    if (got == 0) break;  // EOF
+    size_t got = co_await chunks.read(total);
+    if (got == 0) break;  // done, or EOF
     size_t sent = 0;
     while (sent < got) {
       watch.check();
-      ssize_t n = ::send(sock, buf->data() + sent, got - sent, MSG_NOSIGNAL);
+      ssize_t n = ::send(sock, chunks.data() + sent, got - sent, MSG_NOSIGNAL);
       if (n >= 0) {
         sent += static_cast<size_t>(n);
         continue;
@@ -455,13 +484,11 @@ Coro<size_t> transport_fallback(std::shared_ptr<Transport> t, int in_fd, off_t o
                                 size_t count) {
   check_offset(offset);
   EventLoop& loop = t->get_loop();
-  bool positional = fallback_positional(in_fd, offset);
+  ChunkReader chunks(loop, in_fd, offset, count, kTransportFallbackChunk);
   TransportSession session(t);
   session.pause_reading();
   SendfileState& state = session.intercept();
   session.note_paused_at_start();
-  size_t blocksize = count ? std::min(count, kTransportFallbackChunk) : kTransportFallbackChunk;
-  auto buf = std::make_shared<std::vector<char>>(blocksize);
   size_t total = 0;
   while (true) {
     // asyncio's drain(): wait while the transport holds writing off.
@@ -474,17 +501,10 @@ Coro<size_t> transport_fallback(std::shared_ptr<Transport> t, int in_fd, off_t o
       co_await ready;
       continue;
     }
-    size_t want = blocksize;
-    if (count) {
-      want = std::min(count - total, blocksize);
-      if (want == 0) break;
-    }
-    Future<size_t> reading = loop.run_in_executor(
-        nullptr, &read_chunk, buf, in_fd, offset + static_cast<off_t>(total), want, positional);
-    size_t got = co_await reading;
-    if (got == 0) break;  // EOF
+    size_t got = co_await chunks.read(total);
+    if (got == 0) break;  // done, or EOF
     if (t->is_closing()) throw ConnectionError(0, "Connection closed by peer");
-    t->write(std::string_view(buf->data(), got));
+    t->write(std::string_view(chunks.data(), got));
     total += got;
   }
   co_return total;

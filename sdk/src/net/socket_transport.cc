@@ -14,7 +14,6 @@
 #include <memory>
 #include <utility>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_format.h"
 #include "eddy/exceptions.h"
 #include "eddy/log.h"
@@ -23,18 +22,6 @@
 
 namespace eddy::detail {
 namespace {
-
-// asyncio's max_size: how much one read asks the socket for.
-constexpr size_t kMaxRead = 256 * 1024;
-
-// The read buffer shared by every transport of this thread: data_received
-// sees a view of it that is valid only during the call, so one suffices.
-char* read_buffer() {
-  thread_local std::unique_ptr<char[]> buf(new char[kMaxRead]);
-  return buf.get();
-}
-
-bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
 
 bool is_os_error(const std::exception_ptr& e) {
   try {
@@ -50,133 +37,55 @@ bool is_os_error(const std::exception_ptr& e) {
 
 SocketTransport::SocketTransport(EventLoop& loop, int fd, std::shared_ptr<BaseProtocol> protocol,
                                  std::shared_ptr<ServerState> server)
-    : loop_(loop), fd_(fd), server_(std::move(server)) {
-  set_protocol(std::move(protocol));
-  // Addresses are read once, as asyncio fills _extra at construction.
-  try {
-    sockname_ = SockAddr::sockname(fd_);
-  } catch (const OSError&) {
-  }
-  try {
-    peername_ = SockAddr::peername(fd_);
-  } catch (const OSError&) {
-  }
-  if (sockname_.family() == AF_INET || sockname_.family() == AF_INET6) {
+    : StreamTransportBase(loop, std::move(protocol), "socket",
+                          "a stream transport needs a Protocol or a BufferedProtocol",
+                          &dispatch<SocketTransport, &SocketTransport::read_ready>,
+                          &dispatch<SocketTransport, &SocketTransport::write_ready>),
+      server_(std::move(server)) {
+  own_fd(fd);
+  names_.read(fd_);
+  if (names_.sockname.family() == AF_INET || names_.sockname.family() == AF_INET6) {
     // asyncio's _set_nodelay: small writes go out at once.
     int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
   if (server_) server_->attach(this);
-  loop_.attach_resource(this);
-  attached_ = true;
 }
 
 SocketTransport::~SocketTransport() {
-  // Only a transport that never started (or whose loop closed) gets here
-  // with its socket open: nothing watches it any more.
-  if (attached_) loop_.detach_resource(this);
   if (server_) server_->detach(this);
-  if (fd_ >= 0) ::close(fd_);
-}
-
-void SocketTransport::start(Future<> waiter) {
-  self_ = std::static_pointer_cast<SocketTransport>(shared_from_this());
-  auto self = self_;
-  // connection_made runs even if the transport is closed meanwhile (its
-  // connection_lost is queued after it), as asyncio.
-  loop_.call_soon([self] {
-    if (self->stream_) {
-      self->stream_->connection_made(*self);
-    } else {
-      self->buffered_->connection_made(*self);
-    }
-  });
-  loop_.call_soon([self] {
-    self->started_ = true;
-    if (!self->closing_ && !self->paused_) self->add_reader();
-  });
-  if (waiter.state() != nullptr) {
-    loop_.call_soon([waiter] {
-      if (!waiter.done()) waiter.set_result();
-    });
-  }
-}
-
-// ---- BaseTransport ----
-
-ExtraInfo SocketTransport::get_extra_info(std::string_view name) const {
-  if (name == "peername" && peername_.family() != AF_UNSPEC) return peername_;
-  if (name == "sockname" && sockname_.family() != AF_UNSPEC) return sockname_;
-  if (name == "socket" && fd_ >= 0) return fd_;
-  return std::monostate();
-}
-
-void SocketTransport::set_protocol(std::shared_ptr<BaseProtocol> protocol) {
-  Protocol* stream = dynamic_cast<Protocol*>(protocol.get());
-  BufferedProtocol* buffered = stream ? nullptr : dynamic_cast<BufferedProtocol*>(protocol.get());
-  if (!stream && !buffered) {
-    throw TypeError("a stream transport needs a Protocol or a BufferedProtocol");
-  }
-  protocol_ = std::move(protocol);
-  stream_ = stream;
-  buffered_ = buffered;
-}
-
-void SocketTransport::close() {
-  if (closing_) return;
-  closing_ = true;
-  remove_reader();
-  if (buffer_.empty()) {
-    ++conn_lost_;
-    remove_writer();
-    auto self = self_;
-    loop_.call_soon([self] { self->call_connection_lost(nullptr); });
-  }
 }
 
 // ---- Reading ----
 
-void SocketTransport::pause_reading() {
-  if (closing_ || paused_) return;
-  paused_ = true;
-  remove_reader();
-}
-
-void SocketTransport::resume_reading() {
-  if (closing_ || !paused_) return;
-  paused_ = false;
-  if (started_) add_reader();
-}
-
-void SocketTransport::on_readable(void* arg, int32_t, uint32_t) {
-  auto* t = static_cast<SocketTransport*>(arg);
-  // A protocol callback may drop the last outside reference.
-  std::shared_ptr<SocketTransport> keep = t->self_;
-  if (t->buffered_) {
-    t->read_ready_buffered();
-  } else {
-    t->read_ready();
-  }
-}
-
-void SocketTransport::read_ready() {
-  if (conn_lost_) return;
-  char* buf = read_buffer();
+bool SocketTransport::receive(char* buf, size_t size, size_t* got) {
   ssize_t n;
   do {
-    n = ::recv(fd_, buf, kMaxRead, 0);
+    n = ::recv(fd_, buf, size, 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
-    if (would_block(errno)) return;
-    fatal_error(os_error(errno), "Fatal read error on socket transport");
-    return;
+    if (!would_block(errno)) fatal_error(os_error(errno), "Fatal read error on socket transport");
+    return false;
   }
   if (n == 0) {
     read_eof();
+    return false;
+  }
+  *got = static_cast<size_t>(n);
+  return true;
+}
+
+void SocketTransport::read_ready() {
+  if (buffered_) {
+    read_ready_buffered();
     return;
   }
+  if (conn_lost_) return;
+  char* buf = transport_read_buffer();
+  size_t n;
+  if (!receive(buf, kMaxRead, &n)) return;
   try {
-    stream_->data_received(std::string_view(buf, static_cast<size_t>(n)));
+    stream_->data_received(std::string_view(buf, n));
   } catch (...) {
     fatal_error(std::current_exception(), "Fatal error: protocol.data_received() call failed.");
   }
@@ -192,21 +101,10 @@ void SocketTransport::read_ready_buffered() {
     fatal_error(std::current_exception(), "Fatal error: protocol.get_buffer() call failed.");
     return;
   }
-  ssize_t n;
-  do {
-    n = ::recv(fd_, buf.data(), buf.size(), 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (would_block(errno)) return;
-    fatal_error(os_error(errno), "Fatal read error on socket transport");
-    return;
-  }
-  if (n == 0) {
-    read_eof();
-    return;
-  }
+  size_t n;
+  if (!receive(buf.data(), buf.size(), &n)) return;
   try {
-    buffered_->buffer_updated(static_cast<size_t>(n));
+    buffered_->buffer_updated(n);
   } catch (...) {
     fatal_error(std::current_exception(), "Fatal error: protocol.buffer_updated() call failed.");
   }
@@ -216,7 +114,7 @@ void SocketTransport::read_eof() {
   remove_reader();
   bool keep_open = false;
   try {
-    keep_open = stream_ ? stream_->eof_received() : buffered_->eof_received();
+    keep_open = call_eof_received();
   } catch (...) {
     fatal_error(std::current_exception(), "Fatal error: protocol.eof_received() call failed.");
     return;
@@ -238,10 +136,14 @@ ssize_t SocketTransport::send_now(std::string_view data) {
     }
     if (errno == EINTR) continue;
     if (would_block(errno)) break;
-    fatal_error(os_error(errno), "Fatal write error on socket transport");
+    write_failed(errno);
     return -1;
   }
   return static_cast<ssize_t>(sent);
+}
+
+void SocketTransport::write_failed(int err) {
+  fatal_error(os_error(err), "Fatal write error on socket transport");
 }
 
 void SocketTransport::write(std::string_view data) {
@@ -251,19 +153,10 @@ void SocketTransport::write(std::string_view data) {
   }
   if (data.empty()) return;
   if (conn_lost_) {
-    if (conn_lost_ >= 5) log(EDDY_LOG_WARNING, "socket.send() raised exception.");
-    ++conn_lost_;
+    drop_write("socket.send() raised exception.");
     return;
   }
-  if (buffer_.empty()) {
-    // Nothing queued: try to send at once, as asyncio does.
-    ssize_t n = send_now(data);
-    if (n < 0 || static_cast<size_t>(n) == data.size()) return;
-    data.remove_prefix(static_cast<size_t>(n));
-    add_writer();
-  }
-  buffer_.append(data);
-  maybe_pause_protocol();
+  write_or_buffer(data, [this](std::string_view d) { return send_now(d); });
 }
 
 void SocketTransport::writelines(std::span<const std::string_view> list_of_data) {
@@ -276,51 +169,16 @@ void SocketTransport::writelines(std::span<const std::string_view> list_of_data)
     for (std::string_view d : list_of_data) write(d);
     return;
   }
-  // One sendmsg for all of it (asyncio 3.12 does the same), then the rest
-  // goes to the buffer.
-  absl::InlinedVector<iovec, 16> iov;
-  for (std::string_view d : list_of_data) {
-    if (d.empty()) continue;
-    iov.push_back({const_cast<char*>(d.data()), d.size()});
-    if (iov.size() == IOV_MAX) break;
-  }
-  if (iov.empty()) return;
-  msghdr msg{};
-  msg.msg_iov = iov.data();
-  msg.msg_iovlen = iov.size();
-  ssize_t n;
-  do {
-    n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (!would_block(errno)) {
-      fatal_error(os_error(errno), "Fatal write error on socket transport");
-      return;
-    }
-    n = 0;
-  }
-  size_t skip = static_cast<size_t>(n);
-  bool queued = false;
-  for (std::string_view d : list_of_data) {
-    if (skip >= d.size()) {
-      skip -= d.size();
-      continue;
-    }
-    d.remove_prefix(skip);
-    skip = 0;
-    buffer_.append(d);
-    queued = true;
-  }
-  if (queued) {
-    add_writer();
-    maybe_pause_protocol();
-  }
-}
-
-void SocketTransport::on_writable(void* arg, int32_t, uint32_t) {
-  auto* t = static_cast<SocketTransport*>(arg);
-  std::shared_ptr<SocketTransport> keep = t->self_;
-  t->write_ready();
+  // One sendmsg for all of it (asyncio 3.12 does the same).
+  write_gathered(
+      list_of_data,
+      [this](const iovec* iov, size_t count) {
+        msghdr msg{};
+        msg.msg_iov = const_cast<iovec*>(iov);
+        msg.msg_iovlen = count;
+        return ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+      },
+      [this](int err) { write_failed(err); });
 }
 
 void SocketTransport::write_ready() {
@@ -351,37 +209,6 @@ void SocketTransport::write_eof() {
   if (buffer_.empty()) ::shutdown(fd_, SHUT_WR);
 }
 
-void SocketTransport::set_write_buffer_limits(std::ptrdiff_t high, std::ptrdiff_t low) {
-  if (high < 0) high = low < 0 ? 64 * 1024 : 4 * low;
-  if (low < 0) low = high / 4;
-  if (!(high >= low && low >= 0)) {
-    throw ValueError(absl::StrFormat("high (%d) must be >= low (%d) must be >= 0", high, low));
-  }
-  high_ = static_cast<size_t>(high);
-  low_ = static_cast<size_t>(low);
-  maybe_pause_protocol();
-}
-
-void SocketTransport::maybe_pause_protocol() {
-  if (buffer_.size() <= high_ || protocol_paused_) return;
-  protocol_paused_ = true;
-  try {
-    protocol_->pause_writing();
-  } catch (...) {
-    report("protocol.pause_writing() failed", std::current_exception());
-  }
-}
-
-void SocketTransport::maybe_resume_protocol() {
-  if (!protocol_paused_ || buffer_.size() > low_) return;
-  protocol_paused_ = false;
-  try {
-    protocol_->resume_writing();
-  } catch (...) {
-    report("protocol.resume_writing() failed", std::current_exception());
-  }
-}
-
 // ---- sendfile ----
 
 Future<> SocketTransport::begin_sendfile() {
@@ -395,87 +222,24 @@ void SocketTransport::end_sendfile() { empty_waiter_ = Future<>(); }
 
 // ---- Closing ----
 
-void SocketTransport::report(const char* message, std::exception_ptr exc) {
-  ExceptionContext ctx;
-  ctx.message = message;
-  ctx.exception = std::move(exc);
-  ctx.handle = absl::StrFormat("<socket transport fd=%d>", fd_);
-  loop_.call_exception_handler(ctx);
-}
-
 void SocketTransport::fatal_error(std::exception_ptr exc, const char* message) {
-  // A reset or broken connection is the peer's doing, not a bug: asyncio
-  // logs those only in debug mode.
-  if (!is_os_error(exc)) {
-    report(message, exc);
-  } else if (loop_.get_debug()) {
-    log(EDDY_LOG_DEBUG, message);
-  }
+  // A reset or broken connection is the peer's doing, not a bug.
+  report_fatal(message, exc, is_os_error(exc));
   force_close(std::move(exc));
 }
 
-void SocketTransport::force_close(std::exception_ptr exc) {
-  if (conn_lost_) return;
-  if (!buffer_.empty()) {
-    buffer_.clear();
-    remove_writer();
-  }
-  if (!closing_) {
-    closing_ = true;
-    remove_reader();
-  }
-  ++conn_lost_;
-  auto self = self_;
-  loop_.call_soon([self, exc = std::move(exc)] { self->call_connection_lost(exc); });
-}
-
-void SocketTransport::call_connection_lost(std::exception_ptr exc) {
-  if (fd_ < 0) return;  // the loop was closed meanwhile
+void SocketTransport::losing_connection() {
   if (empty_waiter_.state() != nullptr && !empty_waiter_.done()) {
     empty_waiter_.set_exception(ConnectionError(0, "Connection is closed by peer"));
   }
-  // Keep this alive past dropping self_, and close the socket whatever the
-  // protocol does (asyncio's try/finally).
-  std::shared_ptr<SocketTransport> keep = std::move(self_);
-  std::shared_ptr<BaseProtocol> protocol = protocol_;
-  try {
-    protocol->connection_lost(exc);
-  } catch (...) {
-    report("Exception in protocol.connection_lost()", std::current_exception());
-  }
-  remove_reader();
-  remove_writer();
-  ::close(fd_);
-  fd_ = -1;
-  loop_.detach_resource(this);
-  attached_ = false;
-  if (server_) {
-    server_->detach(this);
-    server_.reset();
-  }
 }
 
-void SocketTransport::loop_closed() {
-  // The loop cannot run connection_lost any more: let go of everything.
-  std::shared_ptr<SocketTransport> keep = std::move(self_);
-  attached_ = false;  // the loop detached us
+void SocketTransport::released() {
   closing_ = true;
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
-  watch_.forget();
   if (server_) {
     server_->detach(this);
     server_.reset();
   }
 }
-
-// ---- Watchers ----
-
-void SocketTransport::add_reader() { watch_.add_reader(loop_, fd_, &on_readable, this); }
-void SocketTransport::remove_reader() { watch_.remove_reader(loop_, fd_); }
-void SocketTransport::add_writer() { watch_.add_writer(loop_, fd_, &on_writable, this); }
-void SocketTransport::remove_writer() { watch_.remove_writer(loop_, fd_); }
 
 }  // namespace eddy::detail

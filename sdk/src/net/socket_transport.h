@@ -23,14 +23,15 @@
 #include "eddy/event_loop.h"
 #include "eddy/future.h"
 #include "eddy/transports.h"
-#include "net/fd_watch.h"
-#include "net/write_buffer.h"
+#include "net/transport_base.h"
 
 namespace eddy::detail {
 
 struct ServerState;
 
-class SocketTransport final : public Transport, private LoopResource {
+// Closing, the water marks, reading pause and the write buffer are the
+// shared StreamTransportBase's (transport_base.h).
+class SocketTransport final : public StreamTransportBase {
  public:
   // Takes over `fd`, a connected non-blocking stream socket. TypeError if
   // the protocol is not a Protocol or BufferedProtocol. `server`, if set,
@@ -39,33 +40,16 @@ class SocketTransport final : public Transport, private LoopResource {
                   std::shared_ptr<ServerState> server);
   ~SocketTransport() override;
 
-  // Schedules, in order: connection_made, the start of reading, and
-  // waiter.set_result() (if waiter is set and not cancelled by then).
-  void start(Future<> waiter);
-
   // ---- BaseTransport ----
-  void close() override;
-  bool is_closing() const override { return closing_; }
-  ExtraInfo get_extra_info(std::string_view name) const override;
-  void set_protocol(std::shared_ptr<BaseProtocol> protocol) override;
-  std::shared_ptr<BaseProtocol> get_protocol() const override { return protocol_; }
-  EventLoop& get_loop() const override { return loop_; }
+  ExtraInfo get_extra_info(std::string_view name) const override { return names_.get(name, fd_); }
 
   // ---- Transport ----
-  void pause_reading() override;
-  void resume_reading() override;
-  bool is_reading() const override { return !paused_ && !closing_; }
   void write(std::string_view data) override;
   void writelines(std::span<const std::string_view> list_of_data) override;
   void write_eof() override;
   bool can_write_eof() const override { return true; }
-  void abort() override { force_close(nullptr); }
-  size_t get_write_buffer_size() const override { return buffer_.size(); }
-  void set_write_buffer_limits(std::ptrdiff_t high, std::ptrdiff_t low) override;
-  std::pair<size_t, size_t> get_write_buffer_limits() const override { return {low_, high_}; }
 
   // ---- For sendfile ----
-  int fd() const { return fd_; }
   // A future that completes once the write buffer is empty (at once if it
   // is), or fails if the connection is lost first. While one is pending
   // (until end_sendfile), write() raises RuntimeError.
@@ -73,48 +57,27 @@ class SocketTransport final : public Transport, private LoopResource {
   void end_sendfile();
 
  private:
-  static void on_readable(void* arg, int32_t fd, uint32_t events);
-  static void on_writable(void* arg, int32_t fd, uint32_t events);
+  void start_watching() override { begin_reading(); }
+  void losing_connection() override;
+  void released() override;
   void read_ready();
   void read_ready_buffered();
+  // recv(2) into buf: true with *got > 0 when there is data for the
+  // protocol; false once a would-block, an error or EOF was dealt with.
+  bool receive(char* buf, size_t size, size_t* got);
   void read_eof();
   void write_ready();
   // Sends from `data` while the socket takes it; returns how much went out,
   // or -1 after a fatal error.
   ssize_t send_now(std::string_view data);
   void fatal_error(std::exception_ptr exc, const char* message);
-  void force_close(std::exception_ptr exc);
-  void call_connection_lost(std::exception_ptr exc);
-  void maybe_pause_protocol();
-  void maybe_resume_protocol();
-  void add_reader();
-  void add_writer();
-  void remove_reader();
-  void remove_writer();
+  void write_failed(int err);
   void finish_flush();
-  void loop_closed() override;
-  void report(const char* message, std::exception_ptr exc);
 
-  EventLoop& loop_;
-  int fd_;
-  std::shared_ptr<BaseProtocol> protocol_;
-  Protocol* stream_ = nullptr;            // protocol_ as a Protocol, or
-  BufferedProtocol* buffered_ = nullptr;  // as a BufferedProtocol
   std::shared_ptr<ServerState> server_;
-  std::shared_ptr<SocketTransport> self_;  // while open
-  WriteBuffer buffer_;
-  size_t high_ = 64 * 1024;
-  size_t low_ = 16 * 1024;
-  int conn_lost_ = 0;
-  bool closing_ = false;
   bool eof_ = false;
-  bool paused_ = false;
-  bool protocol_paused_ = false;
-  FdWatch watch_;  // which of the fd's watchers are registered
-  bool started_ = false;   // reading may begin (after connection_made)
-  bool attached_ = false;  // in the loop's resource list
   Future<> empty_waiter_;  // sendfile in progress
-  SockAddr sockname_, peername_;
+  SocketNames names_;
 };
 
 }  // namespace eddy::detail
