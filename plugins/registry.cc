@@ -85,10 +85,24 @@ class Registry {
     // the one configured at build time. Usually they are the same directory.
     if (std::string beside = beside_library(); !beside.empty()) dirs.push_back(beside);
     if (*EDDY_PLUGIN_INSTALL_DIR) dirs.emplace_back(EDDY_PLUGIN_INSTALL_DIR);
-    for (absl::string_view d : absl::StrSplit(EDDY_PLUGIN_BUILD_DIRS, ':', absl::SkipEmpty())) {
-      dirs.emplace_back(d);
+    std::vector<std::string> build_dirs =
+        absl::StrSplit(EDDY_PLUGIN_BUILD_DIRS, ':', absl::SkipEmpty());
+    if (!build_dirs.empty() && in_build_tree(build_dirs.front())) {
+      dirs.insert(dirs.end(), build_dirs.begin(), build_dirs.end());
     }
     return dirs;
+  }
+
+  // Whether the loaded libeddy is the build tree's own (BUILD/sdk/libeddy.so):
+  // an installed or packaged copy never searches the tree it was built in.
+  // A build dir is BUILD/backends/NAME.
+  static bool in_build_tree(const std::string& build_dir) {
+    std::string root = build_dir.substr(0, build_dir.rfind('/'));
+    root = root.substr(0, root.rfind('/'));
+    std::string beside = beside_library();  // DIR/eddy/backends
+    if (root.empty() || beside.empty()) return false;
+    return canonical(beside.substr(0, beside.size() - std::strlen("/eddy/backends"))) ==
+           canonical(root + "/sdk");
   }
 
   // <directory of the loaded libeddy>/eddy/backends, the layout of an install

@@ -48,12 +48,13 @@ unpack() { dpkg -x "$(deb "$1")" "$root" || fail "dpkg -x $(deb "$1") failed"; }
 # What each package depends on: a backend on its own library only.
 depends() { dpkg-deb -f "$(deb "$1")" Depends; }
 check_depends() {  # check_depends PACKAGE WANTED NOT...
-  d=$(depends "$1"); want=$2; shift 2
-  echo "$d" | grep -q "$want" || fail "$1 does not depend on $want: $d"
+  pkg=$1; want=$2; shift 2
+  d=$(depends "$pkg")
+  echo "$d" | grep -q "$want" || fail "$pkg does not depend on $want: $d"
   for no in "$@"; do
-    if echo "$d" | grep -q "$no"; then fail "$1 depends on $no: $d"; fi
+    if echo "$d" | grep -q "$no"; then fail "$pkg depends on $no: $d"; fi
   done
-  step "$1 depends on: $d"
+  step "$pkg depends on: $d"
 }
 check_depends eddy-backend-uv libuv1 libevent liburing libeddy
 check_depends eddy-backend-event libevent libuv liburing libeddy
