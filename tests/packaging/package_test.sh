@@ -91,7 +91,7 @@ for b in uv event io_uring; do
 done
 if EDDY_BACKEND=uv "$app" uv >"$tmp/uv" 2>&1; then fail "EDDY_BACKEND=uv ran with only libeddy1"; fi
 grep -q "unavailable: not installed" "$tmp/uv" || fail "EDDY_BACKEND=uv without the plugin does not say why: $(cat "$tmp/uv")"
-step "EDDY_BACKEND=uv, only libeddy1: $(tail -n 1 "$tmp/uv")"
+step "EDDY_BACKEND=uv, only libeddy1: $(grep -o "unavailable: not installed.*" "$tmp/uv" | head -n 1)"
 
 # 2. + eddy-backend-uv: found without EDDY_BACKEND_PATH, beside the root's libeddy.
 unpack eddy-backend-uv

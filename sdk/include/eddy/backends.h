@@ -5,7 +5,7 @@
 // LoopOptions::plugin_path, the directories of EDDY_BACKEND_PATH (':'-
 // separated), the install's plugin directory (eddy/backends beside the
 // loaded libeddy, then the one configured at build time) and the build
-// tree's. The first plugin of a name wins; later ones of the same name are
+// tree's (only for the build tree's own libeddy). The first plugin of a name wins; later ones of the same name are
 // listed as shadowed. A plugin this tree builds that is found nowhere (say
 // its Debian package is not installed) is listed as unavailable, "not
 // installed".
