@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Sums test results over meson build dirs and prints "N passed, N failed".
 
-Reads each DIR/meson-logs/testlog.junit.xml, where meson records every test,
+Reads each DIR/meson-logs/testlog.junit.xml, where meson records every test
+(an argument that is itself a .junit.xml file, such as the packaging log
+`./dev deb` writes, is read as is),
 and every GoogleTest case of the tests declared with protocol 'gtest'. A test
 counts as failed if it has a <failure> or <error>, skipped if <skipped>.
 Exits 1 if anything failed or a log is missing.
@@ -15,9 +17,9 @@ def main(dirs):
     passed = failed = skipped = 0
     missing = False
     for d in dirs:
-        path = os.path.join(d, "meson-logs", "testlog.junit.xml")
+        path = d if d.endswith(".junit.xml") else os.path.join(d, "meson-logs", "testlog.junit.xml")
         if not os.path.exists(path):
-            print("no test log in %s" % d, file=sys.stderr)
+            print("no test log %s" % path, file=sys.stderr)
             missing = True
             continue
         root = ET.parse(path).getroot()

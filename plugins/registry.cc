@@ -1,6 +1,8 @@
 // The registry: discovery of plugin files, the table available_backends()
 // shows, and selection (explicit option > $EDDY_BACKEND > priority).
 #include <dirent.h>
+#include <dlfcn.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -28,6 +30,13 @@ extern "C" int32_t eddy_backend_negotiate_epoll(const eddy_negotiate_in* in,
 #endif
 #ifndef EDDY_PLUGIN_BUILD_DIRS
 #define EDDY_PLUGIN_BUILD_DIRS ""
+#endif
+// The plugins this tree builds (':'-separated names, e.g. "event:io_uring:uv").
+// One that is found nowhere is listed as unavailable, "not installed", so a
+// distribution that ships each plugin in a package of its own (docs/PACKAGING.md)
+// still tells the user what is missing instead of leaving the name out.
+#ifndef EDDY_KNOWN_PLUGINS
+#define EDDY_KNOWN_PLUGINS ""
 #endif
 
 namespace eddy {
@@ -71,11 +80,47 @@ class Registry {
         dirs.emplace_back(d);
       }
     }
+    // The install's plugin directory: beside the libeddy actually loaded (so a
+    // tree unpacked anywhere, e.g. with `dpkg -x`, finds its own plugins), then
+    // the one configured at build time. Usually they are the same directory.
+    if (std::string beside = beside_library(); !beside.empty()) dirs.push_back(beside);
     if (*EDDY_PLUGIN_INSTALL_DIR) dirs.emplace_back(EDDY_PLUGIN_INSTALL_DIR);
-    for (absl::string_view d : absl::StrSplit(EDDY_PLUGIN_BUILD_DIRS, ':', absl::SkipEmpty())) {
-      dirs.emplace_back(d);
+    std::vector<std::string> build_dirs =
+        absl::StrSplit(EDDY_PLUGIN_BUILD_DIRS, ':', absl::SkipEmpty());
+    if (!build_dirs.empty() && in_build_tree(build_dirs.front())) {
+      dirs.insert(dirs.end(), build_dirs.begin(), build_dirs.end());
     }
     return dirs;
+  }
+
+  // Whether the loaded libeddy is the build tree's own (BUILD/sdk/libeddy.so):
+  // an installed or packaged copy never searches the tree it was built in.
+  // A build dir is BUILD/backends/NAME.
+  static bool in_build_tree(const std::string& build_dir) {
+    std::string root = build_dir.substr(0, build_dir.rfind('/'));
+    root = root.substr(0, root.rfind('/'));
+    std::string beside = beside_library();  // DIR/eddy/backends
+    if (root.empty() || beside.empty()) return false;
+    return canonical(beside.substr(0, beside.size() - std::strlen("/eddy/backends"))) ==
+           canonical(root + "/sdk");
+  }
+
+  // <directory of the loaded libeddy>/eddy/backends, the layout of an install
+  // (libdir/libeddy.so.1, libdir/eddy/backends/); empty if dladdr cannot tell.
+  static std::string beside_library() {
+    Dl_info info{};
+    if (!dladdr(reinterpret_cast<void*>(&beside_library), &info) || !info.dli_fname) return "";
+    std::string lib = info.dli_fname;
+    std::string::size_type slash = lib.rfind('/');
+    if (slash == std::string::npos) return "";
+    return lib.substr(0, slash) + "/eddy/backends";
+  }
+
+  // The directory's canonical path, so one directory reached by two spellings
+  // is searched once; the spelling itself if it does not exist.
+  static std::string canonical(const std::string& dir) {
+    char buf[PATH_MAX];
+    return realpath(dir.c_str(), buf) ? std::string(buf) : dir;
   }
 
   static std::vector<std::string> plugin_files(const std::string& dir) {
@@ -131,16 +176,37 @@ class Registry {
     add(*builtin_, kBuiltinPath);
     std::vector<std::string> seen_dirs;
     for (const std::string& dir : dirs) {
-      if (std::find(seen_dirs.begin(), seen_dirs.end(), dir) != seen_dirs.end()) continue;
-      seen_dirs.push_back(dir);
+      std::string real = canonical(dir);
+      if (std::find(seen_dirs.begin(), seen_dirs.end(), real) != seen_dirs.end()) continue;
+      seen_dirs.push_back(real);
       for (const std::string& f : plugin_files(dir)) add(load_cached(f), f);
     }
+    add_not_installed(table, dirs);
     // Available first, by priority (stable: discovery order among equals).
     std::stable_sort(table.begin(), table.end(), [](const Entry& a, const Entry& b) {
       if (a.backend.info.available != b.backend.info.available) return a.backend.info.available;
       return a.backend.info.priority > b.backend.info.priority;
     });
     return table;
+  }
+
+  // One unavailable entry for each plugin this tree builds that no searched
+  // directory holds.
+  static void add_not_installed(std::vector<Entry>& table, const std::vector<std::string>& dirs) {
+    for (absl::string_view known : absl::StrSplit(EDDY_KNOWN_PLUGINS, ':', absl::SkipEmpty())) {
+      bool listed = std::any_of(table.begin(), table.end(),
+                                [&](const Entry& e) { return e.backend.info.name == known; });
+      if (listed) continue;
+      Entry e;
+      e.backend.info.name = std::string(known);
+      e.backend.info.path = "(not installed)";
+      e.backend.info.available = false;
+      e.backend.info.reason =
+          absl::StrFormat("not installed: no %s%s%s in %s", kPrefix, known, kSuffix,
+                          dirs.empty() ? std::string("any plugin directory")
+                                       : absl::StrJoin(dirs, ", "));
+      table.push_back(std::move(e));
+    }
   }
 
   // std::mutex, not absl::Mutex: Debian's Abseil is not built for TSan, so

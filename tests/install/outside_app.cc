@@ -4,6 +4,8 @@
 //   outside_app            run on the default backend
 //   outside_app NAME       run, and fail unless the loop runs on NAME
 //   outside_app --names    print the available backends, one per line
+//   outside_app --status   print every backend found, one per line:
+//                          "NAME available PATH" or "NAME unavailable: REASON"
 #include <eddy/backends.h>
 #include <eddy/event_loop.h>
 
@@ -17,6 +19,16 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--names") == 0) {
     for (const eddy::BackendInfo& b : eddy::available_backends()) {
       if (b.available) std::printf("%s\n", b.name.c_str());
+    }
+    return 0;
+  }
+  if (argc > 1 && std::strcmp(argv[1], "--status") == 0) {
+    for (const eddy::BackendInfo& b : eddy::available_backends()) {
+      if (b.available) {
+        std::printf("%s available %s\n", b.name.c_str(), b.path.c_str());
+      } else {
+        std::printf("%s unavailable: %s\n", b.name.c_str(), b.reason.c_str());
+      }
     }
     return 0;
   }

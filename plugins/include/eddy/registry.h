@@ -9,8 +9,12 @@
 // Backends are plugins found at run time (docs/architecture.md, "Discovery"):
 // the built-in epoll backend, then every eddy-backend-*.so in, in this order,
 // BackendRequest::plugin_path, the directories of EDDY_BACKEND_PATH (':'-
-// separated), the install's plugin directory and the build tree's. The first
-// plugin of a name wins; later ones of the same name are listed as shadowed.
+// separated), the install's plugin directory (eddy/backends beside the
+// loaded libeddy, then the one configured at build time) and the build
+// tree's (only for the build tree's own libeddy). The first plugin of a name
+// wins; later ones of the same name are listed as shadowed. A plugin this
+// tree builds that is found nowhere (say its Debian package is not
+// installed) is listed as unavailable, "not installed".
 //
 // Selection: BackendRequest::backend if set, else $EDDY_BACKEND, else the
 // available backend of highest priority. A name may also be a path to a
