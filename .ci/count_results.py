@@ -2,7 +2,9 @@
 """Sums test results over meson build dirs and prints "N passed, N failed".
 
 Reads each DIR/meson-logs/testlog.junit.xml, where meson records every test,
-and every GoogleTest case of the tests declared with protocol 'gtest'. A test
+and every GoogleTest case of the tests declared with protocol 'gtest'. An
+argument that is an .xml file is read as such a log itself (e.g.
+build/meson-logs/soak.junit.xml, from `meson test --logbase soak`). A test
 counts as failed if it has a <failure> or <error>, skipped if <skipped>.
 Exits 1 if anything failed or a log is missing.
 """
@@ -15,9 +17,9 @@ def main(dirs):
     passed = failed = skipped = 0
     missing = False
     for d in dirs:
-        path = os.path.join(d, "meson-logs", "testlog.junit.xml")
+        path = d if d.endswith(".xml") else os.path.join(d, "meson-logs", "testlog.junit.xml")
         if not os.path.exists(path):
-            print("no test log in %s" % d, file=sys.stderr)
+            print("no test log %s" % path, file=sys.stderr)
             missing = True
             continue
         root = ET.parse(path).getroot()
