@@ -1,14 +1,14 @@
 // soak -- eddy under a long mixed load, on every backend in turn
 // (soak_workload.h says what the load is). For each backend it samples the
-// process's descriptors and RSS before, after a warm-up and after the
-// teardown, and fails unless:
+// process's descriptors and RSS before, under load (after a warm-up of a
+// fifth of the time) and after the teardown, and fails unless:
 //   - every byte sent came back and matched (0 corrupt, 0 lost), every
 //     client connection completed its script, the server saw no error
 //     other than the deliberate resets and accepted every connection;
 //   - no connection is left open and the descriptor count after the
 //     teardown is the count before (no leaked fd);
-//   - RSS after the teardown is at most kRssGrowthKiB above RSS after the
-//     warm-up (no leak that grows with the connections);
+//   - RSS after the teardown is at most kRssGrowthKiB above RSS before (no
+//     leak that grows with the connections: thousands were made);
 // and, over all backends, unless at least SOAK_MIN_CONNECTIONS
 // connections were made.
 //
@@ -41,10 +41,10 @@ namespace {
 using eddy::soak::ProcSample;
 using eddy::soak::SoakResult;
 
-// The RSS bound: after the teardown, at most this much above the warm-up
-// sample. Per-connection state that leaked would grow with the thousands of
-// connections made after the warm-up.
-constexpr int64_t kRssGrowthKiB = 8 * 1024;
+// The RSS bound: after the teardown, at most this much above the sample
+// before. Under load RSS is some 10-16 MiB higher (buffers of the 48
+// connections in flight); per-connection state that leaked would stay.
+constexpr int64_t kRssGrowthKiB = 4 * 1024;
 
 std::vector<std::string> backends() {
   std::vector<std::string> out;
@@ -81,7 +81,7 @@ bool report(const std::string& backend, const SoakResult& r, const ProcSample& b
               r.accepted, mib(r.server_bytes), r.server_timed_reads, r.server_resets,
               r.server_errors, r.server_left_open);
   std::printf("  fds: %d before, %d after; RSS: %" PRId64 " KiB before, %" PRId64
-              " KiB after warm-up, %" PRId64 " KiB after (bound: warm-up + %" PRId64 ")\n",
+              " KiB under load, %" PRId64 " KiB after (bound: before + %" PRId64 ")\n",
               before.fds, after.fds, before.rss_kib, warm.rss_kib, after.rss_kib, kRssGrowthKiB);
   for (const std::string& e : r.errors) std::printf("  error: %s\n", e.c_str());
   bool ok = true;
@@ -99,7 +99,8 @@ bool report(const std::string& backend, const SoakResult& r, const ProcSample& b
   expect(r.accepted == r.connections, "the server did not accept every connection");
   expect(r.server_left_open == 0, "connections left open");
   expect(after.fds == before.fds, "descriptor count changed");
-  expect(after.rss_kib <= warm.rss_kib + kRssGrowthKiB, "RSS grew beyond the bound");
+  expect(before.rss_kib > 0 && after.rss_kib <= before.rss_kib + kRssGrowthKiB,
+         "RSS grew beyond the bound");
   std::fflush(stdout);
   return ok;
 }
