@@ -31,8 +31,8 @@ enum class EchoVerdict { kPartial, kComplete, kError };
 inline EchoVerdict check_echo(const char* message, size_t size, size_t sent, size_t* received,
                               const char* buf, size_t n, std::string* error) {
   if (n > sent - *received) {
-    *error = "the server sent " + std::to_string(*received + n - sent) +
-             " bytes more than it was sent";
+    *error =
+        "the server sent " + std::to_string(*received + n - sent) + " bytes more than it was sent";
     return EchoVerdict::kError;
   }
   if (std::memcmp(buf, message + *received, n) != 0) {

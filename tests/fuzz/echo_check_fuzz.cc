@@ -151,7 +151,8 @@ class Connection {
     CHECK(other != message_);
     size_t received = 0;
     std::string error;
-    EchoVerdict v = check_echo(message_.data(), size_, size_, &received, other.data(), size_, &error);
+    EchoVerdict v =
+        check_echo(message_.data(), size_, size_, &received, other.data(), size_, &error);
     CHECK(v == EchoVerdict::kError);
   }
 

@@ -252,8 +252,9 @@ Plan make_plan(FuzzedDataProvider& in) {
   }
   if (in.ConsumeIntegralInRange(0, 3) == 0) {
     p.set_size = true;
-    p.size = in.ConsumeBool() ? in.ConsumeIntegral<uint32_t>()
-                              : in.ConsumeIntegralInRange<uint32_t>(0, sizeof(eddy_backend_desc) + 8);
+    p.size = in.ConsumeBool()
+                 ? in.ConsumeIntegral<uint32_t>()
+                 : in.ConsumeIntegralInRange<uint32_t>(0, sizeof(eddy_backend_desc) + 8);
   }
   if (in.ConsumeIntegralInRange(0, 3) == 0) {
     p.abi_version = in.ConsumeBool() ? in.ConsumeIntegral<uint32_t>()
@@ -304,7 +305,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
   Plan plan = make_plan(in);
   g_plan = &plan;
-  absl::StatusOr<eddy::plugins::LoadedBackend> got = eddy::plugins::negotiate_entry(&fake_entry, kPath);
+  absl::StatusOr<eddy::plugins::LoadedBackend> got =
+      eddy::plugins::negotiate_entry(&fake_entry, kPath);
   g_plan = nullptr;
   bool ok = acceptable(plan);
   if (!got.ok()) {

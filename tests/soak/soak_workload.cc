@@ -297,8 +297,8 @@ Coro<> worker(Clients* c, int kind, uint64_t seed) {
     try {
       ok = co_await run_kind(kind, c, id, r, w, rng);
     } catch (const std::exception& e) {
-      note(&c->r->errors, std::string(kind_name(kind)) + " connection " + std::to_string(id) +
-                              ": " + e.what());
+      note(&c->r->errors,
+           std::string(kind_name(kind)) + " connection " + std::to_string(id) + ": " + e.what());
     }
     if (ok) {
       ++c->r->per_kind[kind];

@@ -53,14 +53,14 @@ struct SoakConfig {
 
 struct SoakResult {
   // Client side.
-  uint64_t connections = 0;         // opened
-  uint64_t per_kind[kKinds] = {};   // connections that completed their script
-  uint64_t bytes_sent = 0;          // that had to come back
-  uint64_t bytes_checked = 0;       // came back and matched
-  uint64_t corrupt = 0;             // connections with a wrong byte
-  uint64_t lost_bytes = 0;          // sent, never back, not after a reset
-  uint64_t cancellations = 0;       // reads and sleeps cancelled on purpose
-  uint64_t client_errors = 0;       // anything unexpected
+  uint64_t connections = 0;        // opened
+  uint64_t per_kind[kKinds] = {};  // connections that completed their script
+  uint64_t bytes_sent = 0;         // that had to come back
+  uint64_t bytes_checked = 0;      // came back and matched
+  uint64_t corrupt = 0;            // connections with a wrong byte
+  uint64_t lost_bytes = 0;         // sent, never back, not after a reset
+  uint64_t cancellations = 0;      // reads and sleeps cancelled on purpose
+  uint64_t client_errors = 0;      // anything unexpected
   // Server side.
   uint64_t accepted = 0;
   uint64_t server_bytes = 0;        // echoed
