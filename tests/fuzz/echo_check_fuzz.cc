@@ -25,6 +25,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include "echo_check.h"
+#include "fuzz_check.h"
 #include "message_pattern.h"
 
 namespace {
@@ -32,14 +33,6 @@ namespace {
 using eddy::echo::check_echo;
 using eddy::echo::EchoVerdict;
 using eddy::echo::fill_message;
-
-#define CHECK(cond)                                                                     \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
 
 // The load generator numbers connections with 32 bits (it opens far fewer
 // than 2^24) and messages with a 64-bit counter (far below 2^40 in any

@@ -32,17 +32,10 @@
 
 #include "eddy/log.h"
 #include "eddy/loop_abi.h"
+#include "fuzz_check.h"
 #include "loader.h"
 
 namespace {
-
-#define CHECK(cond)                                                                     \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
 
 // How far the loader reads a plugin's strings (loader.h): a name is
 // rejected beyond 32 bytes, a version or description is cut at 255.

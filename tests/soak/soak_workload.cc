@@ -212,6 +212,20 @@ Coro<bool> slow(Clients* c, uint32_t id, StreamReader r, StreamWriter w) {
 
 Coro<> nap(std::chrono::milliseconds d) { co_await sleep(d); }
 
+// Lets `task` start waiting, cancels it; true if it ended cancelled.
+template <class T>
+Coro<bool> cancel_soon(Task<T> task) {
+  const auto a_moment = 1ms;
+  co_await sleep(a_moment);
+  task.cancel();
+  try {
+    co_await task;
+  } catch (const CancelledError&) {
+    co_return true;
+  }
+  co_return false;
+}
+
 Coro<bool> cancel(Clients* c, uint32_t id, StreamReader r, StreamWriter w, std::mt19937_64& rng) {
   // A read cancelled by its timeout: nothing was sent, nothing comes.
   const auto short_wait = 2ms;
@@ -221,29 +235,10 @@ Coro<bool> cancel(Clients* c, uint32_t id, StreamReader r, StreamWriter w, std::
   } catch (const TimeoutError&) {
     timed_out = true;
   }
-  // A read cancelled while it waits.
-  Task<std::string> reading = create_task(r.read(100));
-  const auto a_moment = 1ms;
-  co_await sleep(a_moment);
-  reading.cancel();
-  bool read_cancelled = false;
-  try {
-    co_await reading;
-  } catch (const CancelledError&) {
-    read_cancelled = true;
-  }
-  // A timer cancelled before it fires.
+  // A read cancelled while it waits, and a timer cancelled before it fires.
   const auto long_nap = std::chrono::milliseconds(10000);
-  Task<> napping = create_task(nap(long_nap));
-  const auto none = 0ms;
-  co_await sleep(none);
-  napping.cancel();
-  bool nap_cancelled = false;
-  try {
-    co_await napping;
-  } catch (const CancelledError&) {
-    nap_cancelled = true;
-  }
+  bool read_cancelled = co_await cancel_soon(create_task(r.read(100)));
+  bool nap_cancelled = co_await cancel_soon(create_task(nap(long_nap)));
   c->r->cancellations += timed_out + read_cancelled + nap_cancelled;
   if (!timed_out || !read_cancelled || !nap_cancelled) {
     note(&c->r->errors, "connection " + std::to_string(id) + ": a cancellation did not happen");
