@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Sums test results over meson build dirs and prints "N passed, N failed".
 
-Reads each DIR/meson-logs/testlog.junit.xml, where meson records every test
-(an argument that is itself a .junit.xml file, such as the packaging log
-`./dev deb` writes, is read as is),
-and every GoogleTest case of the tests declared with protocol 'gtest'. A test
+Reads each DIR/meson-logs/testlog.junit.xml, where meson records every test,
+and every GoogleTest case of the tests declared with protocol 'gtest'. An
+argument that is an .xml file is read as such a log itself (e.g.
+build/meson-logs/soak.junit.xml, from `meson test --logbase soak`). A test
 counts as failed if it has a <failure> or <error>, skipped if <skipped>.
 Exits 1 if anything failed or a log is missing.
 """
@@ -17,7 +17,7 @@ def main(dirs):
     passed = failed = skipped = 0
     missing = False
     for d in dirs:
-        path = d if d.endswith(".junit.xml") else os.path.join(d, "meson-logs", "testlog.junit.xml")
+        path = d if d.endswith(".xml") else os.path.join(d, "meson-logs", "testlog.junit.xml")
         if not os.path.exists(path):
             print("no test log %s" % path, file=sys.stderr)
             missing = True

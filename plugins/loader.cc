@@ -26,8 +26,16 @@ bool mandatory_slots_present(const eddy_loop_vtable* vt) {
          vt->stop && vt->close && vt->is_running && vt->is_closed && vt->set_debug;
 }
 
+// How far the loader reads a plugin's strings (loader.h): a plugin's
+// string without a NUL must not make the host read on into whatever follows
+// it (found by tests/fuzz/loader_fuzz.cc, which caught strlen() doing so).
+constexpr size_t kMaxNameLength = 32;
+constexpr size_t kMaxStringLength = 255;
+
 bool valid_name(const char* name) {
-  if (!name || !*name || std::strlen(name) > 32) return false;
+  if (!name) return false;
+  size_t n = strnlen(name, kMaxNameLength + 1);
+  if (n == 0 || n > kMaxNameLength) return false;
   for (const char* p = name; *p; ++p) {
     if (!std::islower(static_cast<unsigned char>(*p)) &&
         !std::isdigit(static_cast<unsigned char>(*p)) && *p != '_' && *p != '-') {
@@ -37,7 +45,9 @@ bool valid_name(const char* name) {
   return true;
 }
 
-std::string safe_str(const char* s) { return s ? std::string(s) : std::string(); }
+std::string safe_str(const char* s) {
+  return s ? std::string(s, strnlen(s, kMaxStringLength)) : std::string();
+}
 
 std::string describe_exception(std::exception_ptr e) {
   try {

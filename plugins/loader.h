@@ -4,6 +4,9 @@
 // and the reason; nothing here crashes on a bad plugin. Calls into the plugin
 // (negotiate, probe) are guarded: a C++ exception escaping from them becomes
 // an error too. Plugins are opened with RTLD_NODELETE and never closed.
+// A plugin's strings are read at most this far, NUL or not: 33 bytes of the
+// name (longer is malformed), 255 of the version and the description (the
+// rest is cut off).
 //
 // Thread-safety: the functions are thread-safe.
 #ifndef EDDY_PLUGINS_LOADER_H_

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "echo_check.h"
 #include "load_client_uring.h"
 #include "message_pattern.h"
 
@@ -167,24 +168,14 @@ bool LoadClient::on_received(Conn& c, const char* buf, ssize_t n) {
                 std::to_string(config_.size) + " bytes");
     return false;
   }
-  size_t got = static_cast<size_t>(n);
-  if (c.received + got > c.sent) {
-    fail(c, "the server sent " + std::to_string(c.received + got - c.sent) +
-                " bytes more than it was sent");
+  std::string error;
+  EchoVerdict verdict = check_echo(c.message, config_.size, c.sent, &c.received, buf,
+                                   static_cast<size_t>(n), &error);
+  if (verdict == EchoVerdict::kError) {
+    fail(c, error);
     return false;
   }
-  if (std::memcmp(buf, c.message + c.received, got) != 0) {
-    size_t at = 0;
-    while (buf[at] == c.message[c.received + at]) ++at;
-    char what[128];
-    std::snprintf(what, sizeof what, "byte %zu of %zu is 0x%02x, expected 0x%02x", c.received + at,
-                  config_.size, static_cast<unsigned char>(buf[at]),
-                  static_cast<unsigned char>(c.message[c.received + at]));
-    fail(c, what);
-    return false;
-  }
-  c.received += got;
-  if (c.received < config_.size) return true;
+  if (verdict == EchoVerdict::kPartial) return true;
   int64_t now = monotonic_ns();
   latencies_.record(static_cast<uint64_t>(now - c.started_ns));
   ++completed_;

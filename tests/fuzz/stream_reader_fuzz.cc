@@ -29,19 +29,12 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include "eddy/eddy.hpp"
+#include "fuzz_check.h"
 
 namespace {
 
 using eddy::Coro;
 using eddy::StreamReader;
-
-#define CHECK(cond)                                                                     \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                     \
-    }                                                                                   \
-  } while (0)
 
 enum class Kind { kRead, kReadline, kReaduntil, kReadexactly };
 

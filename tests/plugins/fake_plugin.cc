@@ -64,6 +64,22 @@ eddy_loop_vtable make_fake_vtable() {
 
 const eddy_loop_vtable kVtable = make_fake_vtable();
 
+// Strings with no NUL (found by tests/fuzz/loader_fuzz.cc): a name longer
+// than any valid one, and a version longer than the loader keeps. Both
+// arrays are larger than what a correct loader reads of them.
+template <size_t N>
+struct Unterminated {
+  char bytes[N];
+};
+template <size_t N>
+constexpr Unterminated<N> unterminated(char c) {
+  Unterminated<N> s{};
+  for (char& b : s.bytes) b = c;
+  return s;
+}
+[[maybe_unused]] constexpr auto kUnterminatedName = unterminated<40>('a');
+[[maybe_unused]] constexpr auto kUnterminatedVersion = unterminated<300>('v');
+
 // A descriptor from a "future" SDK: larger than the host's. Honours the
 // host's struct_size, as the rules say.
 struct FutureDesc {
@@ -93,6 +109,12 @@ FAKE_EXPORT int32_t eddy_backend_negotiate(const eddy_negotiate_in* in, eddy_bac
   d.v1.probe = kSpec.probe;
   d.v1.vtable = &kVtable;
   d.added_in_1_5 = 42;
+#ifdef FAKE_UNTERMINATED_NAME
+  d.v1.name = kUnterminatedName.bytes;
+#endif
+#ifdef FAKE_UNTERMINATED_VERSION
+  d.v1.version = kUnterminatedVersion.bytes;
+#endif
 #if defined(FAKE_OVERRUN)
   // Broken: writes its whole, larger descriptor whatever the host's size.
   std::memcpy(out, &d, sizeof d);

@@ -84,6 +84,22 @@ TEST(LoaderTest, AMalformedNameIsRefused) {
   EXPECT_THAT(load_error(fake("bad-name")), HasSubstr("name is missing or malformed"));
 }
 
+// Found by tests/fuzz/loader_fuzz.cc: the loader ran strlen() over the
+// plugin's strings, reading past an unterminated one (ASan:
+// heap-buffer-overflow). It now reads at most 33 bytes of a name and 255
+// of a version or description (under ASan this test catches any further
+// read: the arrays are just 40 and 300 bytes long).
+TEST(LoaderTest, AnUnterminatedNameIsRefusedWithoutReadingPastIt) {
+  EXPECT_THAT(load_error(fake("unterminated-name")), HasSubstr("name is missing or malformed"));
+}
+
+TEST(LoaderTest, AnUnterminatedVersionIsCutAt255Bytes) {
+  auto r = plugins::load_plugin_file(fake("unterminated-version"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->info.name, "longversion");
+  EXPECT_EQ(r->info.version, std::string(255, 'v'));
+}
+
 TEST(LoaderTest, ProbeFailuresCarryTheReason) {
   EXPECT_THAT(load_error(fake("probe-fails")), HasSubstr("frobnicator is missing"));
   std::string msg = load_error(fake("probe-throws"));
