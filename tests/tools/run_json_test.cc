@@ -65,8 +65,7 @@ TEST(RunJsonTest, MalformedInputIsAnErrorThatSaysWhere) {
 TEST(RunJsonTest, ABadRunFileIsAClearError) {
   absl::StatusOr<Json> missing = read_run_file("/nonexistent/run.json");
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("cannot read /nonexistent/run.json"),
-            std::string::npos)
+  EXPECT_NE(missing.status().message().find("cannot read /nonexistent/run.json"), std::string::npos)
       << missing.status();
 
   TempFile broken("{\"tool\": \"eddy-bench\",\n \"results\": [1, 2,]}\n");

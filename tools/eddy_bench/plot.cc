@@ -148,7 +148,8 @@ void micro_panel(std::ostringstream& s, const MicroTable& t) {
 
 std::string find_in_path(const std::string& program) {
   const char* path = std::getenv("PATH");
-  for (absl::string_view dir : absl::StrSplit(path ? path : "/usr/bin:/bin", ':', absl::SkipEmpty())) {
+  for (absl::string_view dir :
+       absl::StrSplit(path ? path : "/usr/bin:/bin", ':', absl::SkipEmpty())) {
     std::string candidate = absl::StrCat(dir, "/", program);
     if (is_executable(candidate)) return candidate;
   }
@@ -157,8 +158,7 @@ std::string find_in_path(const std::string& program) {
 
 }  // namespace
 
-std::string plot_script(const Json& run, const std::string& path,
-                        const std::string& terminal) {
+std::string plot_script(const Json& run, const std::string& path, const std::string& terminal) {
   std::vector<EchoBar> bars = echo_bars(run);
   MicroTable micro = micro_table(run);
   int panels = (bars.empty() ? 0 : 2) + (micro.workloads.empty() ? 0 : 1);

@@ -375,7 +375,7 @@ MachineProbes run_probes() {
 std::string cpu_speed_line(const MachineProbes& p) {
   std::string line = scientific(static_cast<double>(p.speed.adds)) +
                      absl::StrFormat(" dependent adds in %.1f ms = %.2f G/s (best of %d)",
-                               p.speed.best_ms, p.speed.gadds_per_s(), p.speed.passes);
+                                     p.speed.best_ms, p.speed.gadds_per_s(), p.speed.passes);
   std::string mhz;
   for (double m : p.core_mhz) mhz += (mhz.empty() ? "" : ", ") + std::to_string(std::lround(m));
   if (!mhz.empty()) line += "; MHz now " + mhz + " (" + p.core_mhz_source + ")";

@@ -14,7 +14,8 @@ int report(const Options& o, const Json& run) {
   if (!o.compare_path.empty()) {
     absl::StatusOr<Json> old_run = read_run_file(o.compare_path);
     if (!old_run.ok()) {
-      std::fprintf(stderr, "eddy-bench: --compare: %s\n", std::string(old_run.status().message()).c_str());
+      std::fprintf(stderr, "eddy-bench: --compare: %s\n",
+                   std::string(old_run.status().message()).c_str());
       status = 1;
     } else {
       Comparison c = compare_runs(*old_run, run, o.threshold_pct);

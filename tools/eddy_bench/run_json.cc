@@ -43,7 +43,9 @@ absl::StatusOr<Json> read_run_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   absl::StatusOr<Json> run = parse_json(text.str());
-  if (!run.ok()) return absl::InvalidArgumentError(path + ": " + std::string(run.status().message()));
+  if (!run.ok()) {
+    return absl::InvalidArgumentError(path + ": " + std::string(run.status().message()));
+  }
   if (!run->is_object() || string_at(*run, "/tool") != "eddy-bench") {
     return absl::InvalidArgumentError(path +
                                       " is not an eddy-bench --json file "
