@@ -29,28 +29,27 @@ Json summary_json(const Summary& s) {
 }
 
 Json settings_json(const Options& o, const EchoPrograms& p) {
-  Json j;
-  j["sizes"] = o.sizes;
-  j["connections"] = o.connections;
-  j["duration_s"] = o.duration_s;
-  j["warmup_s"] = o.warmup_s;
-  j["server_cpu"] = o.server_cpu;
-  j["load_cpu"] = o.load_cpu;
-  j["programs"] = p.dir;
-  j["python"] = p.python;
-  j["python_version"] = p.python_version;
-  j["uvloop_version"] = p.uvloop_version;
-  j["eddy_modes"] = p.eddy_modes;
   MallocCondition malloc;
   malloc_condition(o.malloc_mode, &malloc);
-  j["malloc"] = {{"mode", malloc.mode},
-                 {"glibc_version", malloc.glibc_version},
-                 {"glibc_tunables", malloc.glibc_tunables}};
-  j["cross_check"] = o.cross_check;
-  j["cross_check_engine"] = o.cross_check == "off" ? "" : "uring";
-  j["tolerance_pct"] = o.tolerance_pct;
-  j["syscalls"] = o.syscalls;
-  return j;
+  return {{"sizes", o.sizes},
+          {"connections", o.connections},
+          {"duration_s", o.duration_s},
+          {"warmup_s", o.warmup_s},
+          {"server_cpu", o.server_cpu},
+          {"load_cpu", o.load_cpu},
+          {"programs", p.dir},
+          {"python", p.python},
+          {"python_version", p.python_version},
+          {"uvloop_version", p.uvloop_version},
+          {"eddy_modes", p.eddy_modes},
+          {"malloc",
+           {{"mode", malloc.mode},
+            {"glibc_version", malloc.glibc_version},
+            {"glibc_tunables", malloc.glibc_tunables}}},
+          {"cross_check", o.cross_check},
+          {"cross_check_engine", o.cross_check == "off" ? "" : "uring"},
+          {"tolerance_pct", o.tolerance_pct},
+          {"syscalls", o.syscalls}};
 }
 
 // Every round's figures, as the load generator reported them.
