@@ -35,6 +35,8 @@
 #include <cstring>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "load_client.h"
 #include "proc_cpu.h"
 #include "server_socket_probe.h"
@@ -134,31 +136,15 @@ double cpu_seconds_of_self() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
 }
 
-// JSON text of a string (the error descriptions are plain ASCII, but quote
-// whatever they hold).
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
+using Json = nlohmann::ordered_json;
 
 // A number, or null when it is not finite (a split with no tick in it).
-std::string num(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
+Json num(double v) { return std::isfinite(v) ? Json(v) : Json(); }
+
+// One line on stdout; bytes that are not UTF-8 become U+FFFD.
+void print_line(const Json& j) {
+  std::printf("%s\n", j.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+  std::fflush(stdout);
 }
 
 int load_main(int argc, char** argv) {
@@ -168,8 +154,7 @@ int load_main(int argc, char** argv) {
   LoadClient client(o.load);
   std::string error;
   if (!client.start(&error)) {
-    std::printf("{\"ok\": false, \"error\": %s}\n", quoted(error).c_str());
-    std::fflush(stdout);
+    print_line({{"ok", false}, {"error", error}});
     return 2;
   }
   client.run_until(monotonic_ns() + static_cast<int64_t>(o.warmup_s * 1e9));
@@ -212,52 +197,50 @@ int load_main(int argc, char** argv) {
     ++errors;
     first_error = "no message came back in the measured window";
   }
-  std::string syscalls_member;
-  if (o.count_syscalls) {
-    syscalls_member = counting ? ", \"syscalls\": " + syscall_counts_json(counter.counts()) +
-                                     ", \"syscalls_error\": \"\""
-                               : ", \"syscalls\": null, \"syscalls_error\": " +
-                                     quoted(syscalls_error);
-  }
   const LatencyHistogram& h = client.latencies();
-  std::printf(
-      "{\"ok\": %s, \"connections\": %d, \"size\": %zu, \"warmup_s\": %s, \"duration_s\": %s, "
-      "\"messages\": %llu, \"msgs_per_s\": %s, \"mib_per_s\": %s, "
-      "\"lat_mean_us\": %s, \"lat_p50_us\": %s, \"lat_p90_us\": %s, \"lat_p99_us\": %s, "
-      "\"lat_p999_us\": %s, \"lat_max_us\": %s, "
-      "\"server_pid\": %d, \"server_cpu_s\": %s, \"server_user_s\": %s, \"server_sys_s\": %s, "
-      "\"server_cpu_exact\": %s, \"server_util\": %s, "
-      "\"cpu_user_us_per_msg\": %s, \"cpu_sys_us_per_msg\": %s, \"cpu_total_us_per_msg\": %s, "
-      "\"client_util\": %s, \"open_connections\": %d, \"errors\": %llu, \"error\": %s, "
-      "\"engine\": \"%s\", \"uring_setup\": %s, \"messages_total\": %llu, \"client_nodelay\": %s, "
-      "\"server_tcp_connections\": %s, \"server_nodelay_connections\": %s, "
-      "\"server_socket_probe_error\": %s%s}\n",
-      errors ? "false" : "true", o.load.connections, o.load.size, num(o.warmup_s).c_str(),
-      num(wall).c_str(), static_cast<unsigned long long>(messages),
-      num(static_cast<double>(messages) / wall).c_str(),
-      num(static_cast<double>(messages) * static_cast<double>(o.load.size) / wall / 1048576.0)
-          .c_str(),
-      num(h.mean() * 1e-3).c_str(), num(h.percentile(0.50) * 1e-3).c_str(),
-      num(h.percentile(0.90) * 1e-3).c_str(), num(h.percentile(0.99) * 1e-3).c_str(),
-      num(h.percentile(0.999) * 1e-3).c_str(), num(static_cast<double>(h.max()) * 1e-3).c_str(),
-      static_cast<int>(o.server_pid), num(server.ok ? server.total_s : std::nan("")).c_str(),
-      num(server.ok ? server.user_s : std::nan("")).c_str(),
-      num(server.ok ? server.system_s : std::nan("")).c_str(),
-      server.exact_total ? "true" : "false",
-      num(server.ok ? server.total_s / wall : std::nan("")).c_str(),
-      num(server.ok ? server.user_s * per_msg_us : std::nan("")).c_str(),
-      num(server.ok ? server.system_s * per_msg_us : std::nan("")).c_str(),
-      num(server.ok ? server.total_s * per_msg_us : std::nan("")).c_str(),
-      num((self1 - self0) / wall).c_str(), client.open_connections(),
-      static_cast<unsigned long long>(errors), quoted(first_error).c_str(),
-      o.load.engine == LoadEngine::kUring ? "uring" : "epoll",
-      o.load.engine == LoadEngine::kUring ? quoted(client.uring_setup()).c_str() : "null",
-      static_cast<unsigned long long>(client.completed_total()),
-      client.all_nodelay() ? "true" : "false",
-      sockets.ok ? std::to_string(sockets.connections).c_str() : "null",
-      sockets.ok ? std::to_string(sockets.nodelay).c_str() : "null",
-      quoted(sockets.ok ? "" : sockets.error).c_str(), syscalls_member.c_str());
-  std::fflush(stdout);
+  const double nan = std::nan("");
+  const bool uring = o.load.engine == LoadEngine::kUring;
+  Json line;
+  line["ok"] = errors == 0;
+  line["connections"] = o.load.connections;
+  line["size"] = o.load.size;
+  line["warmup_s"] = num(o.warmup_s);
+  line["duration_s"] = num(wall);
+  line["messages"] = messages;
+  line["msgs_per_s"] = num(static_cast<double>(messages) / wall);
+  line["mib_per_s"] =
+      num(static_cast<double>(messages) * static_cast<double>(o.load.size) / wall / 1048576.0);
+  line["lat_mean_us"] = num(h.mean() * 1e-3);
+  line["lat_p50_us"] = num(h.percentile(0.50) * 1e-3);
+  line["lat_p90_us"] = num(h.percentile(0.90) * 1e-3);
+  line["lat_p99_us"] = num(h.percentile(0.99) * 1e-3);
+  line["lat_p999_us"] = num(h.percentile(0.999) * 1e-3);
+  line["lat_max_us"] = num(static_cast<double>(h.max()) * 1e-3);
+  line["server_pid"] = static_cast<int>(o.server_pid);
+  line["server_cpu_s"] = num(server.ok ? server.total_s : nan);
+  line["server_user_s"] = num(server.ok ? server.user_s : nan);
+  line["server_sys_s"] = num(server.ok ? server.system_s : nan);
+  line["server_cpu_exact"] = server.exact_total;
+  line["server_util"] = num(server.ok ? server.total_s / wall : nan);
+  line["cpu_user_us_per_msg"] = num(server.ok ? server.user_s * per_msg_us : nan);
+  line["cpu_sys_us_per_msg"] = num(server.ok ? server.system_s * per_msg_us : nan);
+  line["cpu_total_us_per_msg"] = num(server.ok ? server.total_s * per_msg_us : nan);
+  line["client_util"] = num((self1 - self0) / wall);
+  line["open_connections"] = client.open_connections();
+  line["errors"] = errors;
+  line["error"] = first_error;
+  line["engine"] = uring ? "uring" : "epoll";
+  line["uring_setup"] = uring ? Json(client.uring_setup()) : Json();
+  line["messages_total"] = client.completed_total();
+  line["client_nodelay"] = client.all_nodelay();
+  line["server_tcp_connections"] = sockets.ok ? Json(sockets.connections) : Json();
+  line["server_nodelay_connections"] = sockets.ok ? Json(sockets.nodelay) : Json();
+  line["server_socket_probe_error"] = sockets.ok ? "" : sockets.error;
+  if (o.count_syscalls) {
+    line["syscalls"] = counting ? syscall_counts_json(counter.counts()) : Json();
+    line["syscalls_error"] = counting ? "" : syscalls_error;
+  }
+  print_line(line);
   return errors ? 1 : 0;
 }
 

@@ -188,16 +188,15 @@ std::vector<std::pair<std::string, uint64_t>> SyscallCounter::counts() const {
   return out;
 }
 
-std::string syscall_counts_json(const std::vector<std::pair<std::string, uint64_t>>& counts) {
+nlohmann::ordered_json syscall_counts_json(
+    const std::vector<std::pair<std::string, uint64_t>>& counts) {
   uint64_t total = 0;
-  std::string by_name;
+  nlohmann::ordered_json by_name = nlohmann::ordered_json::object();
   for (const auto& [name, n] : counts) {
     total += n;
-    if (!by_name.empty()) by_name += ", ";
-    // Syscall names are [a-z0-9_]: no escaping needed.
-    by_name += "\"" + name + "\": " + std::to_string(n);
+    by_name[name] = n;
   }
-  return "{\"total\": " + std::to_string(total) + ", \"by_name\": {" + by_name + "}}";
+  return {{"total", total}, {"by_name", std::move(by_name)}};
 }
 
 }  // namespace eddy::echo

@@ -32,6 +32,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace eddy::echo {
 
 class SyscallCounter {
@@ -61,8 +63,10 @@ class SyscallCounter {
   std::vector<Event> events_;
 };
 
-// The JSON value of a count: {"total": N, "by_name": {"recvfrom": n, ...}}.
-std::string syscall_counts_json(const std::vector<std::pair<std::string, uint64_t>>& counts);
+// The JSON value of a count: {"total": N, "by_name": {"recvfrom": n, ...}},
+// the names in the order given (largest first).
+nlohmann::ordered_json syscall_counts_json(
+    const std::vector<std::pair<std::string, uint64_t>>& counts);
 
 }  // namespace eddy::echo
 

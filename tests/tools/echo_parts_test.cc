@@ -1,8 +1,7 @@
 // echo_parts_test.cc -- the parts of the TCP echo workloads that can be
 // tested without a server: the load generator's latency histogram, its
-// message patterns and its /proc CPU sampling (bench/echo/), and the JSON
-// reader eddy-bench reads the load generator's line and earlier runs with
-// (tools/eddy_bench/json_reader.h).
+// message patterns and its /proc CPU sampling (bench/echo/). How eddy-bench
+// reads the load generator's JSON line is run_json_test.cc's.
 #include <time.h>
 #include <unistd.h>
 
@@ -12,15 +11,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "json_reader.h"
 #include "latency_histogram.h"
 #include "message_pattern.h"
 #include "proc_cpu.h"
 
 namespace {
 
-using eddy::bench_tool::JsonValue;
-using eddy::bench_tool::parse_json;
 using eddy::echo::LatencyHistogram;
 
 TEST(LatencyHistogram, BucketsAreContiguousAndNarrow) {
@@ -98,35 +94,6 @@ TEST(ProcCpu, SamplesThisProcess) {
   EXPECT_GT(used.total_s, 0.025);
   EXPECT_LT(used.total_s, 5.0);
   EXPECT_FALSE(eddy::echo::sample_process_cpu(-1).ok);
-}
-
-TEST(JsonReader, ReadsWhatEddyBenchWrites) {
-  JsonValue v;
-  std::string error;
-  ASSERT_TRUE(parse_json(
-      R"({"ok": true, "n": -1.5e3, "s": "a\"b\u00e9\ud83d\ude00", "a": [1, null, {}], "o": {"k": false}})",
-      &v, &error))
-      << error;
-  EXPECT_TRUE(v["ok"].boolean());
-  EXPECT_EQ(v["n"].number(), -1500);
-  EXPECT_EQ(v["s"].string(), "a\"b\xc3\xa9\xf0\x9f\x98\x80");
-  ASSERT_EQ(v["a"].array().size(), 3u);
-  EXPECT_TRUE(v["a"].array()[1].is_null());
-  EXPECT_TRUE(v["a"].array()[2].is_object());
-  EXPECT_FALSE(v["o"]["k"].boolean(true));
-  EXPECT_TRUE(v["missing"].is_null());
-  EXPECT_EQ(v["missing"]["deeper"].number(7), 7);
-}
-
-TEST(JsonReader, RejectsBrokenInputWithAPosition) {
-  JsonValue v;
-  std::string error;
-  EXPECT_FALSE(parse_json("{\"a\": 1,\n \"b\" 2}", &v, &error));
-  EXPECT_NE(error.find("line 2"), std::string::npos) << error;
-  EXPECT_FALSE(parse_json("[1, 2", &v, &error));
-  EXPECT_FALSE(parse_json("\"unterminated", &v, &error));
-  EXPECT_FALSE(parse_json("{} extra", &v, &error));
-  EXPECT_FALSE(parse_json("", &v, &error));
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 #include <benchmark/benchmark.h>
 
 #include <cstring>
-#include <sstream>
 
+#include "absl/strings/str_split.h"
 #include "gbench.h"
 
 namespace eddy::bench_tool {
@@ -48,14 +48,6 @@ const Label* find_label(const std::string& workload, const std::string& family) 
   return nullptr;
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> parts;
-  std::string part;
-  std::istringstream in(s);
-  while (std::getline(in, part, sep)) parts.push_back(part);
-  return parts;
-}
-
 // Parts Google Benchmark appends that say how, not what: they are not part
 // of the workload's key.
 bool is_decoration(const std::string& part) {
@@ -67,7 +59,7 @@ bool is_decoration(const std::string& part) {
 }  // namespace
 
 bool parse_instance(const std::string& name, Instance* out) {
-  std::vector<std::string> parts = split(name, '/');
+  std::vector<std::string> parts = absl::StrSplit(name, '/');
   if (parts.size() < 2 || parts[0].rfind("BM_", 0) != 0 || parts[1].empty()) return false;
   std::string family = parts[0].substr(3);
   std::string workload = family;

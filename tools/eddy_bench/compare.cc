@@ -18,17 +18,17 @@ struct Metric {
 };
 
 // name -> the metrics of that row, from either kind of result.
-std::map<std::string, std::vector<Metric>> metrics_of(const JsonValue& run) {
+std::map<std::string, std::vector<Metric>> metrics_of(const Json& run) {
   std::map<std::string, std::vector<Metric>> out;
-  for (const JsonValue& r : run["results"].array()) {
-    double v = r["median_ns"].number(std::nan(""));
-    if (std::isfinite(v)) out[r["name"].string()].push_back({"time/op", v, false});
+  for (const Json& r : array_at(run, "/results")) {
+    double v = number_at(r, "/median_ns");
+    if (std::isfinite(v)) out[string_at(r, "/name")].push_back({"time/op", v, false});
   }
-  for (const JsonValue& r : run["echo"]["results"].array()) {
-    std::vector<Metric>& m = out[r["name"].string()];
-    double rate = r["msgs_per_s"]["median"].number(std::nan(""));
-    double p99 = r["p99_us"]["median"].number(std::nan(""));
-    double cpu = r["cpu_total_us_per_msg"]["median"].number(std::nan(""));
+  for (const Json& r : array_at(run, "/echo/results")) {
+    std::vector<Metric>& m = out[string_at(r, "/name")];
+    double rate = number_at(r, "/msgs_per_s/median");
+    double p99 = number_at(r, "/p99_us/median");
+    double cpu = number_at(r, "/cpu_total_us_per_msg/median");
     if (std::isfinite(rate)) m.push_back({"msgs/s", rate, true});
     if (std::isfinite(p99)) m.push_back({"p99", p99, false});
     if (std::isfinite(cpu)) m.push_back({"CPU/msg", cpu, false});
@@ -47,7 +47,7 @@ std::string value_text(const std::string& metric, double v) {
 
 }  // namespace
 
-Comparison compare_runs(const JsonValue& old_run, const JsonValue& new_run, double threshold_pct) {
+Comparison compare_runs(const Json& old_run, const Json& new_run, double threshold_pct) {
   Comparison c;
   auto before = metrics_of(old_run);
   auto after = metrics_of(new_run);
@@ -56,8 +56,8 @@ Comparison compare_runs(const JsonValue& old_run, const JsonValue& new_run, doub
   }
   // In the new run's order: micro rows, then echo rows.
   std::vector<std::string> order;
-  for (const JsonValue& r : new_run["results"].array()) order.push_back(r["name"].string());
-  for (const JsonValue& r : new_run["echo"]["results"].array()) order.push_back(r["name"].string());
+  for (const Json& r : array_at(new_run, "/results")) order.push_back(string_at(r, "/name"));
+  for (const Json& r : array_at(new_run, "/echo/results")) order.push_back(string_at(r, "/name"));
   for (const std::string& name : order) {
     auto old_it = before.find(name);
     auto new_it = after.find(name);
@@ -86,8 +86,8 @@ Comparison compare_runs(const JsonValue& old_run, const JsonValue& new_run, doub
 }
 
 void print_comparison(std::FILE* out, const Comparison& c, const std::string& old_path,
-                      const JsonValue& old_run, double threshold_pct) {
-  std::string date = old_run["setup"]["date_utc"].string();
+                      const Json& old_run, double threshold_pct) {
+  std::string date = string_at(old_run, "/setup/date_utc");
   std::fprintf(out, "\nCompared with %s%s%s%s; changes beyond %g%% are flagged:\n\n",
                old_path.c_str(), date.empty() ? "" : " (", date.c_str(), date.empty() ? "" : ")",
                threshold_pct);

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "json_reader.h"
+#include "run_json.h"
 
 namespace eddy::bench_tool {
 
@@ -39,10 +39,10 @@ struct Comparison {
   int better = 0;  // flagged changes for the better
 };
 
-Comparison compare_runs(const JsonValue& old_run, const JsonValue& new_run, double threshold_pct);
+Comparison compare_runs(const Json& old_run, const Json& new_run, double threshold_pct);
 
 void print_comparison(std::FILE* out, const Comparison& c, const std::string& old_path,
-                      const JsonValue& old_run, double threshold_pct);
+                      const Json& old_run, double threshold_pct);
 
 }  // namespace eddy::bench_tool
 

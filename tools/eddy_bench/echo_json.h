@@ -11,14 +11,13 @@
 
 #include "echo_catalog.h"
 #include "echo_rows.h"
-#include "json_writer.h"
 #include "options.h"
+#include "run_json.h"
 
 namespace eddy::bench_tool {
 
-// Writes the member "echo": {"settings": {...}, "results": [...]}.
-void write_echo_json(JsonWriter& w, const std::vector<EchoRow>& rows, const Options& o,
-                     const EchoPrograms& programs);
+// The member "echo": {"settings": {...}, "results": [...]}.
+Json echo_json(const std::vector<EchoRow>& rows, const Options& o, const EchoPrograms& programs);
 
 }  // namespace eddy::bench_tool
 

@@ -3,20 +3,15 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
 namespace eddy::bench_tool {
 namespace {
 
-std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
-  std::string out;
-  for (const std::string& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
+std::string join(const std::vector<std::string>& v) { return absl::StrJoin(v, ", "); }
 
-std::string format_pct(double pct) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g%%", pct);
-  return buf;
-}
+std::string format_pct(double pct) { return absl::StrFormat("%g%%", pct); }
 
 // The name a skipped note goes under: eddy's modes are skipped per mode
 // (every backend alike), the references per server.

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "json_reader.h"
 #include "process.h"
+#include "run_json.h"
 
 namespace eddy::bench_tool {
 namespace {
@@ -109,19 +109,21 @@ void run_echo(const EchoInstance& instance, const EchoSettings& s, EchoResult* r
   bool server_alive = !server.exited();
   server.terminate(kStopGraceS);
 
-  JsonValue doc;
-  if (timed_out || last.empty() || !parse_json(last, &doc, &error) || !doc.is_object()) {
+  absl::StatusOr<Json> parsed =
+      timed_out || last.empty() ? absl::UnavailableError("no line") : parse_json(last);
+  if (!parsed.ok() || !parsed->is_object()) {
     std::string what = timed_out ? "eddy-echo-load did not finish within " +
                                        std::to_string(static_cast<int>(timeout)) + " s"
                                  : "eddy-echo-load printed no result (" + load.exit_text() + ")";
     record_error(r, with_stderr(what, load));
     return;
   }
-  r->echo_errors += doc["errors"].number(0);
-  if (!doc["ok"].boolean(false) || load.exit_status() != 0) {
-    std::string what = doc["error"].string();
+  const Json& doc = *parsed;
+  r->echo_errors += number_at(doc, "/errors", 0);
+  if (!bool_at(doc, "/ok") || load.exit_status() != 0) {
+    std::string what = string_at(doc, "/error");
     if (what.empty()) what = "eddy-echo-load " + load.exit_text();
-    double n = doc["errors"].number(0);
+    double n = number_at(doc, "/errors", 0);
     if (n > 0) {
       char count[64];
       std::snprintf(count, sizeof count, "%.0f echo error%s; first: ", n, n == 1 ? "" : "s");
@@ -136,18 +138,18 @@ void run_echo(const EchoInstance& instance, const EchoSettings& s, EchoResult* r
         r, with_stderr("the server ended during the run (" + server.exit_text() + ")", server));
     return;
   }
-  if (doc["uring_setup"].is_string()) r->uring_setup = doc["uring_setup"].string();
+  if (json_at(doc, "/uring_setup").is_string()) r->uring_setup = string_at(doc, "/uring_setup");
   EchoRound round;
-  for (const auto& [key, value] : doc.members()) {
-    if (value.is_number()) round.values[key] = value.number();
-    if (value.is_bool()) round.values[key] = value.boolean() ? 1 : 0;
+  for (const auto& [key, value] : doc.items()) {
+    if (value.is_number()) round.values[key] = value.get<double>();
+    if (value.is_boolean()) round.values[key] = value.get<bool>() ? 1 : 0;
   }
   if (s.count_syscalls) {
-    for (const auto& [name, n] : doc["syscalls"]["by_name"].members()) {
-      round.syscalls.emplace_back(name, n.number());
+    for (const auto& [name, n] : object_at(doc, "/syscalls/by_name").items()) {
+      round.syscalls.emplace_back(name, n.is_number() ? n.get<double>() : 0);
     }
-    round.syscalls_error = doc["syscalls_error"].string();
-    if (!doc["syscalls"].is_object() && round.syscalls_error.empty()) {
+    round.syscalls_error = string_at(doc, "/syscalls_error");
+    if (!json_at(doc, "/syscalls").is_object() && round.syscalls_error.empty()) {
       round.syscalls_error = "eddy-echo-load reported no syscall counts";
     }
   }

@@ -5,149 +5,135 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
+#include "absl/strings/str_split.h"
 #include "catalog.h"
 #include "echo_json.h"
-#include "json_writer.h"
 
 namespace eddy::bench_tool {
 namespace {
 
-void write_setup(JsonWriter& w, const Setup& s, const CpuContext& cpu) {
-  w.key("setup");
-  w.begin_object();
-  w.key("date_utc"), w.value(s.date_utc);
-  w.key("cpu_model"), w.value(s.cpu_model);
-  w.key("cores"), w.value(s.cores);
-  w.key("cpu_mhz"), w.value(cpu.mhz);
-  w.key("cpu_scaling"), w.value(cpu.scaling);
-  w.key("load_avg"), w.value(s.load_avg);  // at the start
-  w.key("load_avg_end"), w.value(s.load_avg_end);
-  w.key("kernel"), w.value(s.kernel);
-  w.key("compiler"), w.value(s.compiler);
-  w.key("build_type"), w.value(s.build_type);
-  w.key("eddy"), w.value(s.eddy_version);
-  w.key("libraries");
-  w.begin_object();
-  for (const auto& [name, version] : s.libraries) w.key(name), w.value(version);
-  w.end_object();
-  write_probes_json(w, s.probes);
-  w.end_object();
+bool ran(const std::vector<std::string>& columns, const std::string& name) {
+  return std::find(columns.begin(), columns.end(), name) != columns.end();
 }
 
-void write_options(JsonWriter& w, const Options& o, const std::vector<std::string>& columns) {
-  w.key("options");
-  w.begin_object();
-  w.key("columns");
-  w.begin_array();
-  for (const std::string& c : columns) w.value(c);
-  w.end_array();
-  w.key("workloads"), w.value(o.workloads.empty() ? "(quick suite)" : o.workloads);
-  w.key("repetitions"), w.value(o.repetitions);
-  w.key("min_time_s"), w.value(o.min_time_s);
-  w.end_object();
+Json setup_json(const Setup& s, const CpuContext& cpu) {
+  Json j;
+  j["date_utc"] = s.date_utc;
+  j["cpu_model"] = s.cpu_model;
+  j["cores"] = s.cores;
+  j["cpu_mhz"] = cpu.mhz;
+  j["cpu_scaling"] = cpu.scaling;
+  j["load_avg"] = s.load_avg;  // at the start
+  j["load_avg_end"] = s.load_avg_end;
+  j["kernel"] = s.kernel;
+  j["compiler"] = s.compiler;
+  j["build_type"] = s.build_type;
+  j["eddy"] = s.eddy_version;
+  Json libraries = Json::object();
+  for (const auto& [name, version] : s.libraries) libraries[name] = version;
+  j["libraries"] = std::move(libraries);
+  j["probes"] = probes_json(s.probes);
+  return j;
 }
 
-void write_backends(JsonWriter& w, const Setup& s, const std::vector<std::string>& columns,
-                    const std::vector<Skipped>& skipped) {
-  w.key("backends");
-  w.begin_array();
+Json options_json(const Options& o, const std::vector<std::string>& columns) {
+  Json j;
+  j["columns"] = columns;
+  j["workloads"] = o.workloads.empty() ? "(quick suite)" : o.workloads;
+  j["repetitions"] = o.repetitions;
+  j["min_time_s"] = o.min_time_s;
+  return j;
+}
+
+Json backends_json(const Setup& s, const std::vector<std::string>& columns) {
+  Json list = Json::array();
   for (const BackendInfo& b : s.backends) {
-    w.begin_object();
-    w.key("name"), w.value(b.name);
-    w.key("available"), w.value(b.available);
-    w.key("ran"), w.value(std::find(columns.begin(), columns.end(), b.name) != columns.end());
-    w.key("version"), w.value(b.version);
-    w.key("abi_version"), w.value(abi_string(b.abi_version));
-    w.key("capabilities");
-    w.begin_array();
-    std::istringstream caps(capability_names(b.capabilities));
-    for (std::string cap; std::getline(caps, cap, ',');) {
-      if (!cap.empty()) w.value(cap);
-    }
-    w.end_array();
-    w.key("priority"), w.value(static_cast<int64_t>(b.priority));
-    w.key("description"), w.value(b.description);
-    w.key("path"), w.value(b.path);
-    if (!b.available) w.key("reason"), w.value(b.reason);
-    w.end_object();
+    Json j;
+    j["name"] = b.name;
+    j["available"] = b.available;
+    j["ran"] = ran(columns, b.name);
+    j["version"] = b.version;
+    j["abi_version"] = abi_string(b.abi_version);
+    std::vector<std::string> caps =
+        absl::StrSplit(capability_names(b.capabilities), ',', absl::SkipEmpty());
+    j["capabilities"] = caps;
+    j["priority"] = b.priority;
+    j["description"] = b.description;
+    j["path"] = b.path;
+    if (!b.available) j["reason"] = b.reason;
+    list.push_back(std::move(j));
   }
   for (const std::string& raw : raw_twin_names()) {
-    w.begin_object();
-    w.key("name"), w.value(raw);
-    w.key("available"), w.value(true);
-    w.key("ran"), w.value(std::find(columns.begin(), columns.end(), raw) != columns.end());
-    w.key("description"), w.value("the same work written against the library alone");
-    w.end_object();
+    Json j;
+    j["name"] = raw;
+    j["available"] = true;
+    j["ran"] = ran(columns, raw);
+    j["description"] = "the same work written against the library alone";
+    list.push_back(std::move(j));
   }
-  w.end_array();
-  w.key("skipped");
-  w.begin_array();
-  for (const Skipped& k : skipped) {
-    w.begin_object();
-    w.key("name"), w.value(k.name);
-    w.key("reason"), w.value(k.reason);
-    w.end_object();
-  }
-  w.end_array();
+  return list;
 }
 
-void write_cell(JsonWriter& w, const Row& row, const std::string& backend, const Cell& cell) {
-  w.begin_object();
-  w.key("name"), w.value(cell.instance.name);
-  w.key("workload"), w.value(row.workload);
-  w.key("label"), w.value(row.label);
-  w.key("per"), w.value(row.per);
-  w.key("backend"), w.value(backend);
-  w.key("time_basis"), w.value(row.real_time ? "wall" : "cpu");
+Json skipped_json(const std::vector<Skipped>& skipped) {
+  Json list = Json::array();
+  for (const Skipped& k : skipped) list.push_back({{"name", k.name}, {"reason", k.reason}});
+  return list;
+}
+
+Json cell_json(const Row& row, const std::string& backend, const Cell& cell) {
+  Json j;
+  j["name"] = cell.instance.name;
+  j["workload"] = row.workload;
+  j["label"] = row.label;
+  j["per"] = row.per;
+  j["backend"] = backend;
+  j["time_basis"] = row.real_time ? "wall" : "cpu";
   if (cell.time_ns.count > 0) {
-    w.key("median_ns"), w.value(cell.time_ns.median);
-    w.key("min_ns"), w.value(cell.time_ns.min);
-    w.key("max_ns"), w.value(cell.time_ns.max);
-    w.key("ratio_to_best"), w.value(cell.ratio_to_best);
-    w.key("best"), w.value(cell.best);
+    j["median_ns"] = number_or_null(cell.time_ns.median);
+    j["min_ns"] = number_or_null(cell.time_ns.min);
+    j["max_ns"] = number_or_null(cell.time_ns.max);
+    j["ratio_to_best"] = number_or_null(cell.ratio_to_best);
+    j["best"] = cell.best;
   }
-  w.key("rounds");
-  w.begin_array();
+  Json rounds = Json::array();
   if (cell.result) {
     for (const Measurement& m : cell.result->rounds) {
-      w.begin_object();
-      w.key("per_op_ns"), w.value(m.per_op_ns);
-      w.key("iterations"), w.value(m.iterations);
-      for (const auto& [name, v] : m.counters) w.key(name), w.value(v);
-      w.end_object();
+      Json round;
+      round["per_op_ns"] = number_or_null(m.per_op_ns);
+      round["iterations"] = m.iterations;
+      for (const auto& [name, v] : m.counters) round[name] = number_or_null(v);
+      rounds.push_back(std::move(round));
     }
   }
-  w.end_array();
-  if (cell.result && !cell.result->error.empty()) w.key("error"), w.value(cell.result->error);
-  w.end_object();
+  j["rounds"] = std::move(rounds);
+  if (cell.result && !cell.result->error.empty()) j["error"] = cell.result->error;
+  return j;
 }
 
 }  // namespace
 
-std::string json_text(const RunFacts& f) {
-  std::ostringstream out;
-  JsonWriter w(out);
-  w.begin_object();
-  w.key("tool"), w.value("eddy-bench");
-  write_setup(w, *f.setup, *f.cpu);
-  write_options(w, *f.options, *f.columns);
-  write_backends(w, *f.setup, *f.columns, *f.skipped);
-  w.key("results");
-  w.begin_array();
+Json run_document(const RunFacts& f) {
+  Json j;
+  j["tool"] = "eddy-bench";
+  j["setup"] = setup_json(*f.setup, *f.cpu);
+  j["options"] = options_json(*f.options, *f.columns);
+  j["backends"] = backends_json(*f.setup, *f.columns);
+  j["skipped"] = skipped_json(*f.skipped);
+  Json results = Json::array();
   for (const Row& row : *f.rows) {
     for (const std::string& c : *f.columns) {
-      if (auto it = row.cells.find(c); it != row.cells.end()) write_cell(w, row, c, it->second);
+      if (auto it = row.cells.find(c); it != row.cells.end()) {
+        results.push_back(cell_json(row, c, it->second));
+      }
     }
   }
-  w.end_array();
+  j["results"] = std::move(results);
   if (f.echo_rows != nullptr && !f.echo_rows->empty() && f.echo_programs != nullptr) {
-    write_echo_json(w, *f.echo_rows, *f.options, *f.echo_programs);
+    j["echo"] = echo_json(*f.echo_rows, *f.options, *f.echo_programs);
   }
-  w.key("duration_s"), w.value(f.duration_s);
-  w.end_object();
-  return out.str();
+  j["duration_s"] = f.duration_s;
+  return j;
 }
 
 bool write_json(const std::string& path, const RunFacts& f, std::string* error) {
@@ -156,7 +142,7 @@ bool write_json(const std::string& path, const RunFacts& f, std::string* error) 
     *error = "cannot write " + path + ": " + std::strerror(errno);
     return false;
   }
-  out << json_text(f);
+  out << dump_json(run_document(f));
   out.close();
   if (!out) {
     *error = "error writing " + path;

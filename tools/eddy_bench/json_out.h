@@ -2,7 +2,8 @@
 // found (with version, ABI and capabilities), what was skipped and why, and
 // every result with its rounds, median, min and max; the TCP echo runs in
 // their own member, "echo" (echo_json.h). Meant for scripts and for
-// comparing runs later (--compare reads it back).
+// comparing runs later (--compare reads it back). The document is an
+// nlohmann::ordered_json (run_json.h), so members keep this order.
 //
 // Thread-safety: call from one thread.
 #ifndef EDDY_TOOLS_EDDY_BENCH_JSON_OUT_H_
@@ -16,6 +17,7 @@
 #include "echo_rows.h"
 #include "options.h"
 #include "rows.h"
+#include "run_json.h"
 #include "setup.h"
 #include "table.h"
 
@@ -33,8 +35,9 @@ struct RunFacts {
   const EchoPrograms* echo_programs = nullptr;
 };
 
-// The JSON text of a run.
-std::string json_text(const RunFacts& facts);
+// The JSON document of a run: what the file holds, and what --compare and
+// --plot read when they report on this run.
+Json run_document(const RunFacts& facts);
 
 // Writes the file; false with a message in *error if it cannot.
 bool write_json(const std::string& path, const RunFacts& facts, std::string* error);

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "catalog.h"
 #include "collector.h"
 #include "echo_plan.h"
@@ -26,7 +27,6 @@
 #include "echo_table.h"
 #include "gbench.h"
 #include "json_out.h"
-#include "json_reader.h"
 #include "options.h"
 #include "reports.h"
 #include "rows.h"
@@ -42,11 +42,7 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
+std::string join(const std::vector<std::string>& v) { return absl::StrJoin(v, ", "); }
 
 // The columns to run and the backends skipped (with why), or false with a
 // message for a name nobody knows.
@@ -238,14 +234,8 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "eddy-bench: %s\n", error.c_str());
     status = 1;
   }
-  if (!o.plot_path.empty() || !o.compare_path.empty()) {
-    JsonValue run;
-    if (!parse_json(json_text(facts), &run, &error)) {
-      std::fprintf(stderr, "eddy-bench: internal error, unreadable JSON: %s\n", error.c_str());
-      status = 1;
-    } else if (report(o, run) != 0) {
-      status = 1;
-    }
+  if ((!o.plot_path.empty() || !o.compare_path.empty()) && report(o, run_document(facts)) != 0) {
+    status = 1;
   }
   benchmark::Shutdown();
   return status;

@@ -2,28 +2,17 @@
 // "--name value").
 #include "options.h"
 
-#include <cstdlib>
-#include <sstream>
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 
 namespace eddy::bench_tool {
 namespace {
 
 std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  for (std::string item; std::getline(in, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
+  return absl::StrSplit(s, ',', absl::SkipEmpty());
 }
 
-bool parse_double(const std::string& s, double* out) {
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end != '\0') return false;
-  *out = v;
-  return true;
-}
+bool parse_double(const std::string& s, double* out) { return absl::SimpleAtod(s, out); }
 
 // A comma-separated list of whole numbers >= min.
 bool parse_int_list(const std::string& s, int min, std::vector<int>* out) {

@@ -43,6 +43,10 @@
 //   --from=RUN.json      with --plot / --compare: take this run's results
 //                        instead of running anything
 //
+// A parser of its own, not Abseil flags: ABSL_FLAG names are C++
+// identifiers, so they cannot spell --min-time, --cross-check or
+// --echo-dir, and the documented command line would change.
+//
 // Test hooks: EDDY_BENCH_ECHO_CORRUPT=NAME starts the raw C reference server
 // NAME with --corrupt (it flips a byte now and then), to check that a broken
 // echo is caught and reported; EDDY_BENCH_ECHO_ARTEFACT=NAME with

@@ -11,6 +11,9 @@
 #include <sstream>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "process.h"
 
 namespace eddy::bench_tool {
@@ -39,31 +42,31 @@ struct EchoBar {
   double p99[3];
 };
 
-std::vector<EchoBar> echo_bars(const JsonValue& run) {
+std::vector<EchoBar> echo_bars(const Json& run) {
   std::vector<EchoBar> bars;
-  const auto& results = run["echo"]["results"].array();
+  const Json& results = array_at(run, "/echo/results");
   bool several_groups = false;
-  for (const JsonValue& r : results) {
-    if (r["size"].number() != results.front()["size"].number() ||
-        r["connections"].number() != results.front()["connections"].number()) {
+  for (const Json& r : results) {
+    if (number_at(r, "/size", 0) != number_at(results.front(), "/size", 0) ||
+        number_at(r, "/connections", 0) != number_at(results.front(), "/connections", 0)) {
       several_groups = true;
     }
   }
-  for (const JsonValue& r : results) {
-    if (!r["msgs_per_s"].is_object()) continue;
+  for (const Json& r : results) {
+    if (!json_at(r, "/msgs_per_s").is_object()) continue;
     EchoBar b;
-    b.label = r["label"].string();
+    b.label = string_at(r, "/label");
     if (several_groups) {
       b.label += " ";  // appended piece by piece: g++ 12 warns wrongly about " " + ...
-      b.label += std::to_string(static_cast<int>(r["size"].number()));
+      b.label += std::to_string(static_cast<int>(number_at(r, "/size", 0)));
       b.label += "B×";
-      b.label += std::to_string(static_cast<int>(r["connections"].number()));
+      b.label += std::to_string(static_cast<int>(number_at(r, "/connections", 0)));
     }
-    b.kind = r["kind"].string();
-    const char* fields[] = {"median", "min", "max"};
+    b.kind = string_at(r, "/kind");
+    const char* fields[] = {"/median", "/min", "/max"};
     for (int i = 0; i < 3; ++i) {
-      b.rate[i] = r["msgs_per_s"][fields[i]].number(std::nan("")) / 1000;
-      b.p99[i] = r["p99_us"][fields[i]].number(std::nan(""));
+      b.rate[i] = number_at(json_at(r, "/msgs_per_s"), fields[i]) / 1000;
+      b.p99[i] = number_at(json_at(r, "/p99_us"), fields[i]);
     }
     bars.push_back(b);
   }
@@ -77,11 +80,11 @@ struct MicroTable {
   std::vector<std::vector<double>> ratio;  // [workload][backend]
 };
 
-MicroTable micro_table(const JsonValue& run) {
+MicroTable micro_table(const Json& run) {
   MicroTable t;
-  for (const JsonValue& r : run["results"].array()) {
-    const std::string& backend = r["backend"].string();
-    const std::string& label = r["label"].string();
+  for (const Json& r : array_at(run, "/results")) {
+    std::string backend = string_at(r, "/backend");
+    std::string label = string_at(r, "/label");
     if (std::find(t.backends.begin(), t.backends.end(), backend) == t.backends.end()) {
       t.backends.push_back(backend);
     }
@@ -90,12 +93,12 @@ MicroTable micro_table(const JsonValue& run) {
     }
   }
   t.ratio.assign(t.workloads.size(), std::vector<double>(t.backends.size(), std::nan("")));
-  for (const JsonValue& r : run["results"].array()) {
-    size_t w = std::find(t.workloads.begin(), t.workloads.end(), r["label"].string()) -
+  for (const Json& r : array_at(run, "/results")) {
+    size_t w = std::find(t.workloads.begin(), t.workloads.end(), string_at(r, "/label")) -
                t.workloads.begin();
-    size_t b =
-        std::find(t.backends.begin(), t.backends.end(), r["backend"].string()) - t.backends.begin();
-    t.ratio[w][b] = r["ratio_to_best"].number(std::nan(""));
+    size_t b = std::find(t.backends.begin(), t.backends.end(), string_at(r, "/backend")) -
+               t.backends.begin();
+    t.ratio[w][b] = number_at(r, "/ratio_to_best");
   }
   return t;
 }
@@ -145,21 +148,17 @@ void micro_panel(std::ostringstream& s, const MicroTable& t) {
 
 std::string find_in_path(const std::string& program) {
   const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "/usr/bin:/bin");
-  for (std::string d; std::getline(dirs, d, ':');) {
-    if (!d.empty() && is_executable(d + "/" + program)) return d + "/" + program;
+  for (absl::string_view dir :
+       absl::StrSplit(path ? path : "/usr/bin:/bin", ':', absl::SkipEmpty())) {
+    std::string candidate = absl::StrCat(dir, "/", program);
+    if (is_executable(candidate)) return candidate;
   }
   return "";
 }
 
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 }  // namespace
 
-std::string plot_script(const JsonValue& run, const std::string& path,
-                        const std::string& terminal) {
+std::string plot_script(const Json& run, const std::string& path, const std::string& terminal) {
   std::vector<EchoBar> bars = echo_bars(run);
   MicroTable micro = micro_table(run);
   int panels = (bars.empty() ? 0 : 2) + (micro.workloads.empty() ? 0 : 1);
@@ -176,7 +175,7 @@ std::string plot_script(const JsonValue& run, const std::string& path,
   const char* palette[] = {"#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
                            "#e377c2", "#17becf", "#bcbd22", "#393b79"};
   for (int i = 0; i < 8; ++i) s << "set linetype " << i + 4 << " lc rgb '" << palette[i] << "'\n";
-  std::string date = run["setup"]["date_utc"].string();
+  std::string date = string_at(run, "/setup/date_utc");
   s << "set multiplot layout " << std::max(1, panels) << ",1 title "
     << quoted("eddy-bench, " + date) << "\n";
   if (!bars.empty()) {
@@ -188,9 +187,9 @@ std::string plot_script(const JsonValue& run, const std::string& path,
   return s.str();
 }
 
-PlotOutcome draw_plot(const JsonValue& run, const std::string& path, std::string* message) {
-  bool svg = ends_with(path, ".svg");
-  if (!svg && !ends_with(path, ".png")) {
+PlotOutcome draw_plot(const Json& run, const std::string& path, std::string* message) {
+  bool svg = absl::EndsWith(path, ".svg");
+  if (!svg && !absl::EndsWith(path, ".png")) {
     *message = "--plot wants a file name ending in .png or .svg, not " + path;
     return PlotOutcome::kFailed;
   }
@@ -199,7 +198,7 @@ PlotOutcome draw_plot(const JsonValue& run, const std::string& path, std::string
     *message = "plot skipped: gnuplot is not installed (Debian: gnuplot-nox)";
     return PlotOutcome::kSkipped;
   }
-  if (run["results"].array().empty() && run["echo"]["results"].array().empty()) {
+  if (array_at(run, "/results").empty() && array_at(run, "/echo/results").empty()) {
     *message = "plot skipped: the run has no results";
     return PlotOutcome::kSkipped;
   }

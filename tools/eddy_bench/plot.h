@@ -16,7 +16,7 @@
 
 #include <string>
 
-#include "json_reader.h"
+#include "run_json.h"
 
 namespace eddy::bench_tool {
 
@@ -24,11 +24,11 @@ enum class PlotOutcome { kDrawn, kSkipped, kFailed };
 
 // Draws `run` into `path`; *message says what happened (the file written,
 // why it was skipped, or the error).
-PlotOutcome draw_plot(const JsonValue& run, const std::string& path, std::string* message);
+PlotOutcome draw_plot(const Json& run, const std::string& path, std::string* message);
 
 // The gnuplot script draw_plot() would run, with the data inline (for the
 // tests and for anyone who wants to restyle the chart).
-std::string plot_script(const JsonValue& run, const std::string& path, const std::string& terminal);
+std::string plot_script(const Json& run, const std::string& path, const std::string& terminal);
 
 }  // namespace eddy::bench_tool
 

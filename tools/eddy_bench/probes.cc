@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
-#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -21,7 +20,7 @@
 #include <cpuid.h>
 #endif
 
-#include "json_writer.h"
+#include "absl/strings/str_format.h"
 #include "stats.h"
 #include "text.h"
 
@@ -353,20 +352,11 @@ MachineKind probe_machine() {
   return m;
 }
 
-[[gnu::format(printf, 1, 2)]] std::string strprintf(const char* format, ...) {
-  char buf[256];
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(buf, sizeof buf, format, args);
-  va_end(args);
-  return buf;
-}
-
 // "5.0e7"
 std::string scientific(double v) {
   if (v <= 0) return "0";
   int exponent = static_cast<int>(std::floor(std::log10(v)));
-  return strprintf("%.1fe%d", v / std::pow(10.0, exponent), exponent);
+  return absl::StrFormat("%.1fe%d", v / std::pow(10.0, exponent), exponent);
 }
 
 }  // namespace
@@ -384,8 +374,8 @@ MachineProbes run_probes() {
 
 std::string cpu_speed_line(const MachineProbes& p) {
   std::string line = scientific(static_cast<double>(p.speed.adds)) +
-                     strprintf(" dependent adds in %.1f ms = %.2f G/s (best of %d)",
-                               p.speed.best_ms, p.speed.gadds_per_s(), p.speed.passes);
+                     absl::StrFormat(" dependent adds in %.1f ms = %.2f G/s (best of %d)",
+                                     p.speed.best_ms, p.speed.gadds_per_s(), p.speed.passes);
   std::string mhz;
   for (double m : p.core_mhz) mhz += (mhz.empty() ? "" : ", ") + std::to_string(std::lround(m));
   if (!mhz.empty()) line += "; MHz now " + mhz + " (" + p.core_mhz_source + ")";
@@ -414,53 +404,37 @@ std::vector<std::string> wake_lines(const MachineProbes& p) {
   lines.push_back("  busy-spinning peer          " + cell(w.spin));
   lines.push_back("  peer blocked, back to back  " + cell(w.blocked));
   lines.push_back("  peer idle (blocked)         " + cell(w.idle) +
-                  strprintf(", a %g ms pause before each", w.idle_pause_ms));
+                  absl::StrFormat(", a %g ms pause before each", w.idle_pause_ms));
   return lines;
 }
 
-void write_probes_json(JsonWriter& w, const MachineProbes& p) {
-  w.key("probes");
-  w.begin_object();
-  w.key("seconds"), w.value(p.seconds);
-  w.key("cpu_speed");
-  w.begin_object();
-  w.key("dependent_adds"), w.value(p.speed.adds);
-  w.key("best_ms"), w.value(p.speed.best_ms);
-  w.key("passes"), w.value(p.speed.passes);
-  w.key("gadds_per_s"), w.value(p.speed.gadds_per_s());
-  w.end_object();
-  w.key("core_mhz");
-  w.begin_array();
-  for (double m : p.core_mhz) w.value(m);
-  w.end_array();
-  w.key("core_mhz_source"), w.value(p.core_mhz_source);
-  w.key("wake_up");
-  w.begin_object();
-  w.key("mechanism"), w.value(p.wake.mechanism);
-  w.key("cpu_a"), w.value(p.wake.cpu_a);
-  w.key("cpu_b"), w.value(p.wake.cpu_b);
-  auto phase = [&w](const char* name, const WakePhase& ph) {
-    w.key(name);
-    w.begin_object();
-    w.key("trips"), w.value(ph.trips);
-    w.key("median_us"), w.value(ph.median_us);
-    w.key("p90_us"), w.value(ph.p90_us);
-    w.end_object();
+Json probes_json(const MachineProbes& p) {
+  auto phase = [](const WakePhase& ph) {
+    return Json{{"trips", ph.trips}, {"median_us", ph.median_us}, {"p90_us", ph.p90_us}};
   };
-  phase("busy_spinning_peer", p.wake.spin);
-  phase("peer_blocked", p.wake.blocked);
-  phase("peer_idle", p.wake.idle);
-  w.key("idle_pause_ms"), w.value(p.wake.idle_pause_ms);
-  w.key("note"), w.value(p.wake.note);
-  w.end_object();
-  w.key("machine");
-  w.begin_object();
-  w.key("vm"), w.value(p.machine.vm);
-  w.key("hypervisor"), w.value(p.machine.hypervisor);
-  w.key("evidence"), w.value(p.machine.evidence);
-  w.key("cpuidle"), w.value(p.machine.cpuidle);
-  w.end_object();
-  w.end_object();
+  Json j;
+  j["seconds"] = p.seconds;
+  j["cpu_speed"] = {{"dependent_adds", p.speed.adds},
+                    {"best_ms", p.speed.best_ms},
+                    {"passes", p.speed.passes},
+                    {"gadds_per_s", p.speed.gadds_per_s()}};
+  j["core_mhz"] = p.core_mhz;
+  j["core_mhz_source"] = p.core_mhz_source;
+  Json wake;
+  wake["mechanism"] = p.wake.mechanism;
+  wake["cpu_a"] = p.wake.cpu_a;
+  wake["cpu_b"] = p.wake.cpu_b;
+  wake["busy_spinning_peer"] = phase(p.wake.spin);
+  wake["peer_blocked"] = phase(p.wake.blocked);
+  wake["peer_idle"] = phase(p.wake.idle);
+  wake["idle_pause_ms"] = p.wake.idle_pause_ms;
+  wake["note"] = p.wake.note;
+  j["wake_up"] = std::move(wake);
+  j["machine"] = {{"vm", p.machine.vm},
+                  {"hypervisor", p.machine.hypervisor},
+                  {"evidence", p.machine.evidence},
+                  {"cpuidle", p.machine.cpuidle}};
+  return j;
 }
 
 }  // namespace eddy::bench_tool

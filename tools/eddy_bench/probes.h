@@ -30,9 +30,9 @@
 #include <string>
 #include <vector>
 
-namespace eddy::bench_tool {
+#include "run_json.h"
 
-class JsonWriter;
+namespace eddy::bench_tool {
 
 struct CpuSpeedProbe {
   int64_t adds = 0;       // dependent adds per pass
@@ -84,7 +84,7 @@ std::string machine_line(const MachineProbes& p);    // "VM (KVM: cpuid, ...)"
 std::vector<std::string> wake_lines(const MachineProbes& p);
 
 // The "probes" member of the set-up object in the --json file.
-void write_probes_json(JsonWriter& w, const MachineProbes& p);
+Json probes_json(const MachineProbes& p);
 
 }  // namespace eddy::bench_tool
 

@@ -9,17 +9,17 @@
 
 namespace eddy::bench_tool {
 
-int report(const Options& o, const JsonValue& run) {
+int report(const Options& o, const Json& run) {
   int status = 0;
   if (!o.compare_path.empty()) {
-    JsonValue old_run;
-    std::string error;
-    if (!read_json_file(o.compare_path, &old_run, &error)) {
-      std::fprintf(stderr, "eddy-bench: --compare: %s\n", error.c_str());
+    absl::StatusOr<Json> old_run = read_run_file(o.compare_path);
+    if (!old_run.ok()) {
+      std::fprintf(stderr, "eddy-bench: --compare: %s\n",
+                   std::string(old_run.status().message()).c_str());
       status = 1;
     } else {
-      Comparison c = compare_runs(old_run, run, o.threshold_pct);
-      print_comparison(stdout, c, o.compare_path, old_run, o.threshold_pct);
+      Comparison c = compare_runs(*old_run, run, o.threshold_pct);
+      print_comparison(stdout, c, o.compare_path, *old_run, o.threshold_pct);
     }
   }
   if (!o.plot_path.empty()) {
@@ -33,13 +33,12 @@ int report(const Options& o, const JsonValue& run) {
 }
 
 int report_from_file(const Options& o) {
-  JsonValue run;
-  std::string error;
-  if (!read_json_file(o.from_path, &run, &error)) {
-    std::fprintf(stderr, "eddy-bench: --from: %s\n", error.c_str());
+  absl::StatusOr<Json> run = read_run_file(o.from_path);
+  if (!run.ok()) {
+    std::fprintf(stderr, "eddy-bench: --from: %s\n", std::string(run.status().message()).c_str());
     return 2;
   }
-  return report(o, run);
+  return report(o, *run);
 }
 
 }  // namespace eddy::bench_tool
